@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+# PostgreSQL and Redis used by `make test-services` (CI starts them on this machine).
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test test-services lint format clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m portal.instance
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --access-logfile - wsgi:app
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q
+
+# The database, auth and rate-limit tests a second time, against PostgreSQL and Redis.
+test-services: $(VENV)/.installed-test
+	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest -q -m services
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check portal tests benchmarks
+	$(BIN)/ruff format --check portal tests benchmarks
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format portal tests benchmarks
+	$(BIN)/ruff check --fix portal tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,106 @@
+"""Configuration: defaults, then PORTAL_* environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+# Environment variable -> (config key, parser). Documented in README.md.
+ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "PORTAL_SECRET_KEY": ("SECRET_KEY", str),
+    "PORTAL_ENCRYPTION_KEYS": ("ENCRYPTION_KEYS", str),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
+    "PORTAL_SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
+    "PORTAL_SESSION_MAX_HOURS": ("SESSION_MAX_HOURS", int),
+    "PORTAL_LOGIN_IP_LIMIT": ("LOGIN_IP_LIMIT", str),
+    "PORTAL_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "PORTAL_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+    "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
+    "PORTAL_STRIPE_TIMEOUT": ("STRIPE_TIMEOUT", float),
+}
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+ENCRYPTION_KEYS_FILE = "encryption_keys"
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    """Return the built-in defaults, which suit `make run` on one machine."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'portal.db'}",
+        "SECRET_KEY": None,
+        "ENCRYPTION_KEYS": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_KEY_PREFIX": "portal",
+        "LOGIN_IP_LIMIT": "30 per minute",
+        # Per-account throttle: after this many failures, back off exponentially up to the cap.
+        "LOGIN_FAILURES_BEFORE_BACKOFF": 5,
+        "LOGIN_BACKOFF_BASE_SECONDS": 30,
+        "LOGIN_BACKOFF_MAX_SECONDS": 15 * 60,
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_MAX_HOURS": 12,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "SESSION_COOKIE_NAME": "portal_session",
+        "REMEMBER_COOKIE_DURATION": 0,
+        "TRUSTED_PROXIES": 0,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
+        "STRIPE_API_BASE": "https://api.stripe.com",
+        "STRIPE_TIMEOUT": 5.0,
+        "AUDIT_PAGE_SIZE": 50,
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+    }
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Return the settings given by environment variables."""
+    settings: dict[str, Any] = {}
+    for variable, (key, parse) in ENVIRONMENT_VARIABLES.items():
+        value = environ.get(variable)
+        if value:
+            settings[key] = parse(value)
+    return settings
+
+
+def from_instance_files(instance_path: str) -> dict[str, Any]:
+    """Return the secret key and encryption keys generated into the instance folder."""
+    settings: dict[str, Any] = {}
+    for name, key in ((SECRET_KEY_FILE, "SECRET_KEY"), (ENCRYPTION_KEYS_FILE, "ENCRYPTION_KEYS")):
+        path = Path(instance_path) / name
+        if path.is_file():
+            settings[key] = path.read_text().strip()
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain postgres URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Return engine options for the database behind the URL."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15}}
+    # Connections dropped by a database restart are replaced instead of failing a request.
+    return {"pool_pre_ping": True, "pool_recycle": 1800}
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge defaults, instance files, environment and overrides, in rising precedence."""
+    settings = defaults(instance_path)
+    settings.update(from_instance_files(instance_path))
+    settings.update(from_environment(os.environ))
+    # Explicit overrides (tests, embedding) win so an ambient shell cannot change them.
+    settings.update(overrides or {})
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        settings["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not settings["SQLALCHEMY_ENGINE_OPTIONS"]:
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings["SQLALCHEMY_DATABASE_URI"])
+    return settings

@@ -1,0 +1,1 @@
+"""Business rules: plain functions taking an explicit actor; they own the commit."""

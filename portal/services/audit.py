@@ -1,0 +1,149 @@
+"""Record audit events and read them back with filters and keyset pagination."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent
+from portal.services.actor import Actor
+
+REDACTED = "[redacted]"
+# Field names whose values never reach the audit trail.
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "password_hash",
+        "secret",
+        "secret_key",
+        "api_key",
+        "api_secret",
+        "shared_secret",
+        "token",
+        "key",
+    }
+)
+
+
+def redact(changes: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Return the changes with every secret value replaced by a marker."""
+    if changes is None:
+        return None
+    return {name: REDACTED if name in SECRET_FIELDS else value for name, value in changes.items()}
+
+
+def record(
+    actor: Actor,
+    action: str,
+    target: Any = None,
+    *,
+    object_type: str | None = None,
+    object_id: Any = None,
+    object_label: str | None = None,
+    outcome: str = "success",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add one audit event to the current transaction; the caller commits it with its change."""
+    if target is not None:
+        object_type = object_type or type(target).__name__
+        object_id = object_id if object_id is not None else getattr(target, "id", None)
+        object_label = object_label or audit_label(target)
+    event = AuditEvent(
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        ip=actor.ip,
+        action=action,
+        object_type=object_type or "",
+        object_id=None if object_id is None else str(object_id),
+        object_label=object_label,
+        outcome=outcome,
+        changes=redact(changes),
+    )
+    db.session.add(event)
+    return event
+
+
+def record_alone(actor: Actor, action: str, target: Any = None, **fields: Any) -> None:
+    """Write one audit event in its own transaction (for outcomes that change nothing else)."""
+    record(actor, action, target, **fields)
+    db.session.commit()
+
+
+def audit_label(target: Any) -> str | None:
+    """Return a human name for the object of an event."""
+    for attribute in ("name", "email", "public_id"):
+        value = getattr(target, attribute, None)
+        if value:
+            return str(value)[:255]
+    return None
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Return {field: [old, new]} for the fields whose value changed."""
+    return {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit log page narrows the events to."""
+
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of events, newest first, and the cursor of the next page."""
+
+    events: list[AuditEvent]
+    next_cursor: int | None
+
+
+def list_events(
+    filters: AuditFilter, *, before_id: int | None = None, limit: int = 50
+) -> AuditPage:
+    """Return a page of events matching the filters, newest first (keyset on id)."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    if filters.actor:
+        query = query.where(AuditEvent.actor_label == filters.actor)
+    if filters.action:
+        query = query.where(AuditEvent.action == filters.action)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.since:
+        query = query.where(AuditEvent.created_at >= filters.since)
+    if filters.until:
+        query = query.where(AuditEvent.created_at < filters.until)
+    rows = list(db.session.scalars(query))
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return AuditPage(events=rows[:limit], next_cursor=next_cursor)
+
+
+def distinct_values(column: str) -> list[str]:
+    """Return the distinct values of an event column, for filter drop-downs."""
+    attribute = getattr(AuditEvent, column)
+    return list(db.session.scalars(select(attribute).distinct().order_by(attribute)))
+
+
+def history_of(object_type: str, object_id: Any, limit: int = 50) -> list[AuditEvent]:
+    """Return the newest events about one object."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,192 @@
+"""Users: sign-in, creation, roles, deactivation and passwords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import Role, User
+from portal.models.base import utcnow
+from portal.services import audit, passwords, sessions
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from portal.services.throttle import LoginThrottle
+
+
+class InvalidCredentials(Exception):
+    """The e-mail and password do not match an active account (deliberately vague)."""
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for the account; try again later."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the user and the token of the new session."""
+
+    user: User
+    token: str
+
+
+def normalise_email(email: str) -> str:
+    """Return the e-mail address as stored: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse passwords outside the length bounds (no composition rules, per OWASP)."""
+    if len(password) < passwords.MIN_LENGTH:
+        raise InvalidInput(
+            f"Password must be at least {passwords.MIN_LENGTH} characters.", field="password"
+        )
+    if len(password) > passwords.MAX_LENGTH:
+        raise InvalidInput(
+            f"Password must be at most {passwords.MAX_LENGTH} characters.", field="password"
+        )
+
+
+def check_role(role: str) -> Role:
+    """Return the role, or refuse an unknown one."""
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput("Choose a role from the list.", field="role") from None
+
+
+def sign_in(
+    email: str,
+    password: str,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    throttle: LoginThrottle,
+) -> SignIn:
+    """Check the credentials, start a session and audit the attempt either way."""
+    email = normalise_email(email)
+    actor = Actor(user=None, ip=ip, label_override=email[:254] or "anonymous")
+    retry_after = throttle.retry_after(email)
+    if retry_after:
+        audit.record_alone(actor, "auth.sign_in", object_type="User", outcome="throttled")
+        raise SignInThrottled(retry_after)
+    user = db.session.scalar(select(User).where(User.email == email))
+    valid = passwords.verify_password(user.password_hash if user else None, password)
+    if not valid or user is None or not user.active:
+        throttle.failed(email)
+        audit.record_alone(
+            actor,
+            "auth.sign_in",
+            user,
+            object_type="User",
+            outcome="failure",
+        )
+        raise InvalidCredentials()
+    throttle.succeeded(email)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_login_at = utcnow()
+    token = sessions.start(user, ip=ip, user_agent=user_agent)
+    audit.record(Actor(user=user, ip=ip), "auth.sign_in", user)
+    db.session.commit()
+    return SignIn(user=user, token=token)
+
+
+def sign_out(actor: Actor, token: str | None) -> None:
+    """End the current session for real, so a copied cookie stops working."""
+    sessions.end(token)
+    if actor.user is not None:
+        audit.record(actor, "auth.sign_out", actor.user)
+    db.session.commit()
+
+
+def list_users() -> list[User]:
+    """Return every user, by e-mail."""
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def get_user(user_id: int) -> User:
+    """Return the user or raise NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("That user does not exist.")
+    return user
+
+
+def create_user(actor: Actor, email: str, password: str, role: str) -> User:
+    """Create a user with a role; e-mails are unique regardless of case."""
+    role = check_role(role)
+    check_password_rules(password)
+    user = User(
+        email=normalise_email(email),
+        password_hash=passwords.hash_password(password),
+        role=role.value,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A user with this e-mail already exists.", field="email") from None
+    audit.record(actor, "user.create", user, changes={"email": user.email, "role": user.role})
+    db.session.commit()
+    return user
+
+
+def _active_admins() -> int:
+    query = select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active)
+    return db.session.scalar(query) or 0
+
+
+def change_role(actor: Actor, user: User, role: str) -> User:
+    """Give the user another role; the last active admin keeps theirs."""
+    new_role = check_role(role)
+    if user.role == new_role:
+        return user
+    if user.is_admin and user.active and _active_admins() <= 1:
+        raise PermissionDenied("The last active administrator must stay an administrator.")
+    changes = audit.diff({"role": user.role}, {"role": new_role.value})
+    user.role = new_role.value
+    audit.record(actor, "user.change_role", user, changes=changes)
+    db.session.commit()
+    return user
+
+
+def deactivate(actor: Actor, user: User) -> User:
+    """Deactivate the user and end every session they have."""
+    if actor.user_id == user.id:
+        raise PermissionDenied("You cannot deactivate your own account.")
+    if not user.active:
+        return user
+    user.active = False
+    sessions.end_all(user)
+    audit.record(actor, "user.deactivate", user)
+    db.session.commit()
+    return user
+
+
+def activate(actor: Actor, user: User) -> User:
+    """Let a deactivated user sign in again."""
+    if user.active:
+        return user
+    user.active = True
+    audit.record(actor, "user.activate", user)
+    db.session.commit()
+    return user
+
+
+def change_password(actor: Actor, user: User, current: str, new: str, *, keep_token: str) -> None:
+    """Change the user's own password and sign out every other session."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise InvalidInput("The current password is not correct.", field="current_password")
+    check_password_rules(new)
+    user.password_hash = passwords.hash_password(new)
+    sessions.end_all(user, except_token=keep_token)
+    audit.record(actor, "user.change_password", user)
+    db.session.commit()

@@ -1,0 +1,44 @@
+"""Forms to create users and change their role."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo
+
+from portal.auth.forms import PASSWORD_RULES, email_field
+from portal.models import Role
+
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+
+
+def role_field() -> SelectField:
+    """Return the role select; unknown values posted by hand fail validation."""
+    return SelectField(
+        "Role",
+        choices=ROLE_CHOICES,
+        validate_choice=True,
+        validators=[DataRequired(message="Choose a role.")],
+    )
+
+
+class UserCreateForm(FlaskForm):
+    """A new user's e-mail, role and initial password."""
+
+    email = email_field()
+    role = role_field()
+    password = PasswordField("Password", validators=PASSWORD_RULES)
+    confirm = PasswordField(
+        "Confirm password",
+        validators=[
+            DataRequired(message="Type the password again."),
+            EqualTo("password", message="The passwords do not match."),
+        ],
+    )
+
+
+class RoleForm(FlaskForm):
+    """Another role for an existing user."""
+
+    role = role_field()

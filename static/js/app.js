@@ -1,0 +1,74 @@
+// Portal behaviour that htmx attributes cannot express. No inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.htmx) return;
+    // Invalid forms come back as 422 and are swapped in place; other errors show a toast.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "422", swap: true },
+      { code: "409", swap: true },
+      { code: "[45]..", swap: false, error: true },
+    ];
+  });
+
+  function toast(message, category) {
+    var area = document.getElementById("flashes");
+    if (!area) return;
+    var node = document.createElement("div");
+    node.className = "toast toast-" + category;
+    if (category === "error") node.setAttribute("role", "alert");
+    node.textContent = message;
+    area.appendChild(node);
+  }
+
+  function openModals(root) {
+    root.querySelectorAll("dialog[data-modal]:not([open])").forEach(function (dialog) {
+      dialog.showModal();
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    openModals(document.getElementById("modal-root") || document);
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    var messages = {
+      403: "You do not have permission to do that.",
+      404: "That item no longer exists. Reload the page.",
+      429: "Too many attempts. Wait a moment and try again.",
+      503: "The portal is temporarily unavailable. Try again shortly.",
+    };
+    toast(messages[status] || "Something went wrong (error " + status + "). Try again.", "error");
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    toast("The portal could not be reached. Check your connection and try again.", "error");
+  });
+
+  // Cancel buttons close their dialog instead of following the no-JavaScript link.
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (!closer) return;
+    var dialog = closer.closest("dialog");
+    if (dialog && dialog.hasAttribute("data-modal") && dialog.parentElement.id === "modal-root") {
+      event.preventDefault();
+      dialog.close();
+    }
+  });
+
+  // A closed dialog is removed so the next one starts fresh.
+  document.addEventListener("close", function (event) {
+    if (event.target.tagName === "DIALOG" && event.target.parentElement && event.target.parentElement.id === "modal-root") {
+      event.target.remove();
+    }
+  }, true);
+
+  // Faded toasts leave the DOM so screen readers do not re-read them.
+  document.addEventListener("animationend", function (event) {
+    if (event.target.classList && event.target.classList.contains("toast")) event.target.remove();
+  });
+})();

@@ -1,0 +1,158 @@
+"""First-run setup, sign-in, roles and deactivation, driven in Chromium as a person would."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import sign_in_as
+from tests.factories import PASSWORD
+
+
+def test_first_run_setup_creates_the_admin_and_then_disappears(page: Page, new_page) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Set up the portal")).to_be_visible()
+    page.get_by_label("Email").fill("Owner@Example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Create administrator").click()
+
+    expect(page.get_by_text("Setup complete.")).to_be_visible()
+    expect(page.get_by_text("owner@example.com")).to_be_visible()
+    page.get_by_role("link", name="Companies").click()
+    expect(page.get_by_role("cell", name="Default Company", exact=True)).to_be_visible()
+
+    other = new_page()
+    response = other.goto("/setup")
+    assert response is not None and response.status == 404
+    other.goto("/")
+    expect(other.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_setup_refuses_mismatched_passwords_next_to_the_field(page: Page) -> None:
+    page.goto("/setup")
+    page.get_by_label("Email").fill("owner@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD + "x")
+    page.get_by_role("button", name="Create administrator").click()
+    expect(page.get_by_text("The passwords do not match.")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value("owner@example.com")
+
+
+def test_sign_in_and_sign_out(page: Page, make_user) -> None:
+    email = make_user("editor")
+    sign_in_as(page, email)
+    expect(page.get_by_text("Signed in.")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("Signed out.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.goto("/connect/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_wrong_password_is_generic_and_the_sixth_rapid_failure_is_throttled(
+    page: Page, make_user
+) -> None:
+    email = make_user("viewer")
+    page.goto("/login")
+    messages = []
+    for email_tried in ("nobody@example.com", email):
+        page.get_by_label("Email").fill(email_tried)
+        page.get_by_label("Password").fill("wrong password 123")
+        page.get_by_role("button", name="Sign in").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_be_visible()
+        messages.append(alert.inner_text())
+    assert messages[0] == messages[1] == "The e-mail or password is incorrect."
+
+    # Five failures for the account (the unknown address counted apart), then the sixth try.
+    for _ in range(4):
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill("wrong password 123")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("The e-mail or password is incorrect.")
+
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_response(re.compile(r"/login")) as info:
+        page.get_by_role("button", name="Sign in").click()
+    assert info.value.status == 429
+    assert int(info.value.headers["retry-after"]) > 0
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed sign-ins")
+
+
+def test_admin_creates_an_editor_and_a_viewer(page: Page, make_user) -> None:
+    sign_in_as(page, make_user("admin"))
+    page.get_by_role("link", name="Users").click()
+    for email, role in (("ed@example.com", "Editor"), ("vi@example.com", "Viewer")):
+        page.get_by_role("button", name="Add user").click()
+        dialog = page.get_by_role("dialog", name="Add user")
+        expect(dialog).to_be_visible()
+        dialog.get_by_label("Email").fill(email)
+        dialog.get_by_label("Role").select_option(label=role)
+        dialog.get_by_label("Password", exact=True).fill(PASSWORD)
+        dialog.get_by_label("Confirm password").fill(PASSWORD)
+        dialog.get_by_role("button", name="Create user").click()
+        expect(page.get_by_text(f"User {email} created as {role.lower()}.")).to_be_visible()
+        row = page.get_by_role("row").filter(has_text=email)
+        expect(row.get_by_label(f"Role of {email}")).to_have_value(role.lower())
+
+
+def test_add_user_shows_errors_in_the_dialog_and_saves_nothing(page: Page, make_user) -> None:
+    admin = make_user("admin")
+    sign_in_as(page, admin)
+    page.goto("/system/users/")
+    page.get_by_role("button", name="Add user").click()
+    dialog = page.get_by_role("dialog", name="Add user")
+    dialog.get_by_label("Email").fill(admin.upper())
+    dialog.get_by_label("Password", exact=True).fill(PASSWORD)
+    dialog.get_by_label("Confirm password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Create user").click()
+    expect(dialog.get_by_text("A user with this e-mail already exists.")).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("row")).to_have_count(2)
+
+
+def test_viewer_sees_no_admin_navigation_and_gets_403_on_admin_urls(page: Page, make_user) -> None:
+    sign_in_as(page, make_user("viewer"))
+    navigation = page.get_by_role("navigation", name="Main")
+    expect(navigation.get_by_role("link", name="Connect")).to_be_visible()
+    expect(navigation.get_by_role("link", name="Integrations")).to_be_visible()
+    for admin_link in ("Users", "Audit log", "External Integrations", "Companies"):
+        expect(navigation.get_by_role("link", name=admin_link)).to_have_count(0)
+    response = page.goto("/system/users/")
+    assert response is not None and response.status == 403
+    expect(page.get_by_role("heading", name="Access denied")).to_be_visible()
+
+
+def test_a_deactivated_users_open_session_stops_working(page: Page, new_page, make_user) -> None:
+    editor = make_user("editor")
+    editor_page = new_page()
+    sign_in_as(editor_page, editor)
+
+    sign_in_as(page, make_user("admin"))
+    page.goto("/system/users/")
+    page.get_by_role("button", name=f"Deactivate {editor}").click()
+    dialog = page.get_by_role("dialog", name=f"Deactivate {editor}?")
+    dialog.get_by_role("button", name="Deactivate user").click()
+    expect(page.get_by_text(f"{editor} was deactivated and signed out.")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=editor)
+    expect(row.get_by_text("Deactivated")).to_be_visible()
+
+    editor_page.reload()
+    expect(editor_page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_audit_log_shows_the_actions_and_filters_them(page: Page, make_user) -> None:
+    admin = make_user("admin")
+    sign_in_as(page, admin)
+    page.goto("/system/audit/")
+    table = page.locator("#audit-table")
+    expect(table.get_by_role("cell", name="auth.sign_in")).to_be_visible()
+    expect(table.get_by_role("cell", name="user.create")).to_be_visible()
+    page.get_by_label("Action").select_option("user.create")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(table.get_by_role("cell", name="auth.sign_in")).to_have_count(0)
+    expect(table.get_by_role("cell", name="user.create").first).to_be_visible()

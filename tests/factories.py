@@ -1,0 +1,30 @@
+"""Small factories that build rows through the services, as users would."""
+
+from __future__ import annotations
+
+import itertools
+
+from portal.extensions import db
+from portal.models import Company, User
+from portal.services import companies, setup, users
+from portal.services.actor import Actor
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def setup_account() -> None:
+    """Create the account settings row and "Default Company" (idempotent)."""
+    setup.ensure_account(Actor.system("test"))
+    db.session.commit()
+
+
+def make_user(role: str = "admin", email: str | None = None, password: str = PASSWORD) -> User:
+    """Create a user with a role."""
+    email = email or f"{role}{next(_counter)}@example.com"
+    return users.create_user(Actor.system("test"), email, password, role)
+
+
+def make_company(name: str | None = None) -> Company:
+    """Create a company."""
+    return companies.create_company(Actor.system("test"), name or f"Company {next(_counter)}")
