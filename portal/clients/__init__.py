@@ -1,0 +1,1 @@
+"""Clients for outbound calls to third-party services."""

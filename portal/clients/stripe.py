@@ -1,0 +1,147 @@
+"""Check a Stripe secret key's format and verify it against the Stripe API."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import requests
+import stripe
+
+logger = logging.getLogger(__name__)
+
+KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{24,}$")
+_MIN_BODY_LEN = 24
+_BODY_CHARS_RE = re.compile(r"[A-Za-z0-9]*")
+# Stripe echoes (masked) keys inside error messages; scrub anything key-shaped.
+_KEY_LIKE_RE = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_)[A-Za-z0-9*]+")
+
+
+class Outcome(enum.Enum):
+    """Name the result of asking Stripe whether a key works."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    RESTRICTED = "restricted"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Hold the outcome of a key check and a human-readable detail."""
+
+    outcome: Outcome
+    detail: str = ""
+
+    @property
+    def saved_ok(self) -> bool:
+        """Tell whether the key may be saved: Stripe accepted it, perhaps restricted."""
+        return self.outcome in (Outcome.VALID, Outcome.RESTRICTED)
+
+
+def check_key_format(key: str) -> str | None:
+    """Return None for a well-formed key, else a short explanation of the problem."""
+    if KEY_PATTERN.fullmatch(key):
+        return None
+    if not key.startswith(("sk_", "rk_")):
+        return "It must start with sk_ or rk_."
+    rest = key[3:]
+    if not rest.startswith(("test_", "live_")):
+        return "It must be followed by test_ or live_."
+    body = rest[5:]
+    if not _BODY_CHARS_RE.fullmatch(body):
+        return "It may contain only letters and digits after the prefix."
+    if len(body) < _MIN_BODY_LEN:
+        return f"It must have at least {_MIN_BODY_LEN} letters or digits after the prefix."
+    # Unreachable while the checks above mirror KEY_PATTERN; kept as a safe default.
+    return "It is not a valid Stripe secret key."
+
+
+def key_mode(key: str) -> str:
+    """Return "Live" for a live-mode key and "Test" otherwise."""
+    return "Live" if key[3:8] == "live_" else "Test"
+
+
+def verify_secret_key(key: str, *, api_base: str, timeout: float) -> Verification:
+    """Ask Stripe, with one read-only GET /v1/balance, whether the key works."""
+    if check_key_format(key) is not None:
+        # Never send a malformed value (it could carry header-breaking bytes).
+        return Verification(Outcome.INVALID, "the key is not a Stripe secret key")
+
+    # A client per call: no global stripe.api_key, no state shared across threads.
+    http_client = stripe.RequestsClient(timeout=(timeout, timeout))
+    client = stripe.StripeClient(
+        key,
+        base_addresses={"api": api_base},
+        http_client=http_client,
+        max_network_retries=0,
+    )
+    try:
+        client.v1.balance.retrieve()
+        result = Verification(Outcome.VALID)
+    except stripe.StripeError as err:
+        result = _classify(err, key, timeout)
+    finally:
+        http_client.close()
+
+    logger.info(
+        "Stripe key check (%s mode): %s %s",
+        key_mode(key),
+        result.outcome.value,
+        result.detail,
+    )
+    return result
+
+
+def _classify(err: stripe.StripeError, key: str, timeout: float) -> Verification:
+    """Map a Stripe library error to a Verification without leaking the key."""
+    status = err.http_status
+    if isinstance(err, stripe.AuthenticationError) or status == 401:
+        return Verification(Outcome.INVALID, "Stripe rejected the key")
+    if isinstance(err, stripe.PermissionError) or status == 403:
+        message = err.user_message or "Stripe did not say which permission is missing."
+        return Verification(Outcome.RESTRICTED, _scrub(message, key))
+    if isinstance(err, stripe.APIConnectionError):
+        return Verification(Outcome.UNREACHABLE, _connection_reason(err, timeout))
+    if status is None or 200 <= status < 300:
+        return Verification(Outcome.UNREACHABLE, "Stripe sent an unreadable answer")
+    return Verification(Outcome.UNREACHABLE, f"Stripe answered {status}")
+
+
+def _scrub(message: str, key: str) -> str:
+    """Remove the key, and anything that looks like a key, from Stripe's message."""
+    return _KEY_LIKE_RE.sub(r"\1…", message.replace(key, "[key]"))
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    """Yield the error and every error it wraps (causes, contexts, urllib3 reasons)."""
+    pending: list[BaseException] = [err]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+        ]
+        linked.extend(current.args)
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def _connection_reason(err: stripe.APIConnectionError, timeout: float) -> str:
+    """Describe why Stripe could not be reached, in a few words."""
+    causes = list(_causes(err))
+    if any(isinstance(cause, requests.exceptions.Timeout) for cause in causes):
+        return f"timed out after {timeout:g} s"
+    if any(isinstance(cause, requests.exceptions.SSLError) for cause in causes):
+        return "TLS certificate could not be verified"
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "connection refused"
+    return "could not connect to Stripe"

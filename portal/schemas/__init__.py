@@ -1,0 +1,1 @@
+"""Pydantic input models shared by the HTML form views and the JSON APIs."""

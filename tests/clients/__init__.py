@@ -1,0 +1,1 @@
+"""Tests for outbound service clients."""

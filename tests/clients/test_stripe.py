@@ -1,0 +1,247 @@
+"""Tests for Stripe key format checks and live verification against a fake Stripe."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import stripe as stripe_lib
+
+from portal.clients.stripe import (
+    KEY_PATTERN,
+    Outcome,
+    Verification,
+    check_key_format,
+    key_mode,
+    verify_secret_key,
+)
+from tests.support.fake_stripe import FakeStripe
+
+BODY = "51HabcdefghijklmnopqrstUV"  # 25 letters and digits
+
+
+def make_key(marker: str = "", *, prefix: str = "sk_test_") -> str:
+    """Build a well-formed key carrying a marker that steers the fake."""
+    return prefix + marker + BODY
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """Run a fake Stripe for one test."""
+    with FakeStripe() as fake:
+        yield fake
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """Return a URL whose port nothing listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# --- format -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        make_key(),
+        make_key(prefix="sk_live_"),
+        make_key(prefix="rk_test_"),
+        make_key(prefix="rk_live_"),
+        "sk_test_" + "a" * 24,
+    ],
+)
+def test_well_formed_keys_pass(key: str) -> None:
+    assert check_key_format(key) is None
+    assert KEY_PATTERN.fullmatch(key)
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("pk_test_" + BODY, "It must start with sk_ or rk_."),
+        ("", "It must start with sk_ or rk_."),
+        ("SK_test_" + BODY, "It must start with sk_ or rk_."),
+        ("sk_prod_" + BODY, "It must be followed by test_ or live_."),
+        ("sk_" + BODY, "It must be followed by test_ or live_."),
+        (
+            "sk_test_" + "a" * 23,
+            "It must have at least 24 letters or digits after the prefix.",
+        ),
+        ("sk_test_", "It must have at least 24 letters or digits after the prefix."),
+        (
+            "sk_test_" + BODY + "-x",
+            "It may contain only letters and digits after the prefix.",
+        ),
+        (
+            "sk_test_" + BODY + " ",
+            "It may contain only letters and digits after the prefix.",
+        ),
+        (
+            "sk_test_" + BODY + "\n",
+            "It may contain only letters and digits after the prefix.",
+        ),
+        (
+            "sk_test_" + "é" * 30,
+            "It may contain only letters and digits after the prefix.",
+        ),
+    ],
+)
+def test_malformed_keys_are_explained(key: str, message: str) -> None:
+    assert check_key_format(key) == message
+
+
+def test_key_mode() -> None:
+    assert key_mode(make_key()) == "Test"
+    assert key_mode(make_key(prefix="rk_live_")) == "Live"
+
+
+def test_saved_ok() -> None:
+    assert Verification(Outcome.VALID, "").saved_ok
+    assert Verification(Outcome.RESTRICTED, "x").saved_ok
+    assert not Verification(Outcome.INVALID, "").saved_ok
+    assert not Verification(Outcome.UNREACHABLE, "x").saved_ok
+
+
+# --- verification against the fake ------------------------------------------
+
+
+def verify(key: str, base_url: str, timeout: float = 2.0) -> Verification:
+    """Verify a key and check that the detail never echoes it."""
+    result = verify_secret_key(key, api_base=base_url, timeout=timeout)
+    assert key not in result.detail
+    assert key.removeprefix("sk_test_").removeprefix("rk_test_") not in result.detail
+    return result
+
+
+def test_working_key_is_valid(fake_stripe: FakeStripe) -> None:
+    result = verify(make_key(), fake_stripe.base_url)
+
+    assert result.outcome is Outcome.VALID
+    assert result.saved_ok
+    assert len(fake_stripe.requests) == 1
+    request = fake_stripe.requests[0]
+    assert (request.method, request.path, request.has_auth) == (
+        "GET",
+        "/v1/balance",
+        True,
+    )
+
+
+def test_rejected_key_is_invalid(fake_stripe: FakeStripe) -> None:
+    result = verify(make_key("denied"), fake_stripe.base_url)
+
+    assert result.outcome is Outcome.INVALID
+    assert not result.saved_ok
+    assert len(fake_stripe.requests) == 1
+
+
+def test_restricted_key_reports_missing_permission(fake_stripe: FakeStripe) -> None:
+    key = make_key("noperm", prefix="rk_test_")
+    result = verify(key, fake_stripe.base_url)
+
+    assert result.outcome is Outcome.RESTRICTED
+    assert result.saved_ok
+    assert "rak_balance_read" in result.detail
+    assert "*" not in result.detail
+    assert len(fake_stripe.requests) == 1
+
+
+def test_server_error_is_unreachable_without_retry(fake_stripe: FakeStripe) -> None:
+    result = verify(make_key("boom"), fake_stripe.base_url)
+
+    assert result == Verification(Outcome.UNREACHABLE, "Stripe answered 500")
+    assert len(fake_stripe.requests) == 1
+
+
+def test_unexpected_client_error_reports_status(fake_stripe: FakeStripe) -> None:
+    result = verify(make_key(), fake_stripe.base_url + "/nowhere")
+
+    assert result == Verification(Outcome.UNREACHABLE, "Stripe answered 404")
+    assert len(fake_stripe.requests) == 1
+
+
+def test_slow_answer_times_out(fake_stripe: FakeStripe) -> None:
+    started = time.monotonic()
+    result = verify(make_key("slow"), fake_stripe.base_url, timeout=0.5)
+    elapsed = time.monotonic() - started
+
+    assert result.outcome is Outcome.UNREACHABLE
+    assert result.detail == "timed out after 0.5 s"
+    assert elapsed < 2.0
+    assert len(fake_stripe.requests) == 1
+
+
+def test_stop_releases_a_pending_slow_answer() -> None:
+    fake = FakeStripe()
+    verify(make_key("slow"), fake.base_url, timeout=0.2)
+    started = time.monotonic()
+    fake.stop()
+    assert time.monotonic() - started < 1.0
+
+
+def test_refused_connection_is_unreachable(closed_port_url: str) -> None:
+    result = verify(make_key(), closed_port_url)
+
+    assert result == Verification(Outcome.UNREACHABLE, "connection refused")
+
+
+def test_malformed_key_is_not_sent(fake_stripe: FakeStripe) -> None:
+    result = verify_secret_key(
+        "sk_test_short\r\nX-Injected: 1", api_base=fake_stripe.base_url, timeout=1.0
+    )
+
+    assert result.outcome is Outcome.INVALID
+    assert fake_stripe.requests == []
+
+
+def test_concurrent_checks_do_not_mix_keys(fake_stripe: FakeStripe) -> None:
+    markers = ["", "denied", "noperm", "boom"] * 5
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda m: verify(make_key(m), fake_stripe.base_url), markers))
+
+    expected = {
+        "": Outcome.VALID,
+        "denied": Outcome.INVALID,
+        "noperm": Outcome.RESTRICTED,
+        "boom": Outcome.UNREACHABLE,
+    }
+    assert [r.outcome for r in results] == [expected[m] for m in markers]
+    assert len(fake_stripe.requests) == len(markers)
+
+
+def test_key_never_logged(fake_stripe: FakeStripe, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for marker in ("", "denied", "noperm", "boom"):
+        key = make_key(marker)
+        verify(key, fake_stripe.base_url)
+        assert key not in caplog.text
+
+
+def test_global_stripe_state_untouched(fake_stripe: FakeStripe) -> None:
+    before = (stripe_lib.api_key, stripe_lib.api_base, stripe_lib.max_network_retries)
+    verify(make_key(), fake_stripe.base_url)
+    assert (
+        stripe_lib.api_key,
+        stripe_lib.api_base,
+        stripe_lib.max_network_retries,
+    ) == before
+
+
+def test_connect_timeout_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real connect timeout needs an unroutable address, which sandboxes often intercept.
+    def refuse_in_time(*args: object, **kwargs: object) -> None:
+        raise requests.exceptions.ConnectTimeout("connect timed out")
+
+    monkeypatch.setattr(requests.Session, "request", refuse_in_time)
+    result = verify(make_key(), "http://127.0.0.1:9", timeout=5)
+
+    assert result == Verification(Outcome.UNREACHABLE, "timed out after 5 s")
