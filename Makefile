@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 # PostgreSQL and Redis used by `make test-services` (CI starts them on this machine).
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: run test test-services lint format clean
 

@@ -84,10 +84,12 @@ def register_request_hooks(app: Flask) -> None:
     """Deny anonymous access by default, add security headers and out-of-band flashes."""
     from portal.access import require_login_by_default
     from portal.flashes import append_flashes_to_htmx
+    from portal.htmx import add_vary_header
     from portal.security import add_security_headers
 
     app.before_request(require_login_by_default)
     app.after_request(append_flashes_to_htmx)
+    app.after_request(add_vary_header)
     app.after_request(add_security_headers)
 
 

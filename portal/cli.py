@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from portal.services.errors import DomainError
 
@@ -12,6 +13,7 @@ from portal.services.errors import DomainError
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), default="viewer")
 @click.password_option(prompt="Password", confirmation_prompt=True)
+@with_appcontext
 def create_user_command(email: str, role: str, password: str) -> None:
     """Create a user (the password comes from a prompt, or from stdin when piped)."""
     from portal.services.setup import create_user_from_cli

@@ -23,6 +23,12 @@ def render_page_or_partial(
     return response
 
 
+def add_vary_header(response: Response) -> Response:
+    """Tell caches that htmx and full-page requests get different bodies."""
+    response.vary.add("HX-Request")
+    return response
+
+
 def hx_redirect(url: str) -> Response:
     """Send the browser to the URL: HX-Redirect for htmx, a 303 otherwise."""
     if is_htmx():

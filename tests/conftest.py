@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -65,6 +65,8 @@ def app(database_url: str) -> Iterator[Flask]:
     app = create_app(overrides(database_url))
     with app.app_context():
         empty_tables()
+        # The limiter is process-global; on Redis its counts would outlive the test.
+        limiter.reset()
     yield app
     with app.app_context():
         db.session.remove()

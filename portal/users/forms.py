@@ -18,6 +18,7 @@ def role_field() -> SelectField:
     return SelectField(
         "Role",
         choices=ROLE_CHOICES,
+        default=Role.VIEWER.value,  # least privilege unless the admin chooses more
         validate_choice=True,
         validators=[DataRequired(message="Choose a role.")],
     )

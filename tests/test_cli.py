@@ -1,0 +1,31 @@
+"""`flask create-user` for operators who script their set-up."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Company, User
+
+
+def test_create_user_reads_the_password_from_stdin(app, runner) -> None:
+    secret = "a scripted passphrase"
+    result = runner.invoke(
+        args=["create-user", "Ops@Example.com", "--role", "admin"], input=f"{secret}\n{secret}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created admin ops@example.com." in result.output
+    assert secret not in result.output
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert (user.email, user.role) == ("ops@example.com", "admin")
+        assert db.session.scalar(select(Company.name)) == "Default Company"
+
+
+def test_create_user_refuses_a_duplicate_and_a_short_password(app, runner) -> None:
+    good = "a scripted passphrase"
+    runner.invoke(args=["create-user", "ops@example.com"], input=f"{good}\n{good}\n")
+    result = runner.invoke(args=["create-user", "OPS@example.com"], input=f"{good}\n{good}\n")
+    assert result.exit_code == 1 and "already exists" in result.output
+    result = runner.invoke(args=["create-user", "new@example.com"], input="short\nshort\n")
+    assert result.exit_code == 1 and "at least 12" in result.output
