@@ -1,0 +1,35 @@
+"""Error pages: friendly, in the layout, and never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+
+def test_unexpected_errors_show_a_page_without_a_trace(
+    app: Flask, client: FlaskClient, login
+) -> None:
+    def explode():
+        raise RuntimeError("internal detail that must not leak")
+
+    app.add_url_rule("/explode", "explode", explode)
+    login("viewer")
+    response = client.get("/explode")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in body
+    assert "internal detail" not in body and "Traceback" not in body
+
+
+def test_404_and_403_pages(client: FlaskClient, login) -> None:
+    login("viewer")
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "Page not found" in missing.get_data(as_text=True)
+    denied = client.get("/system/audit/")
+    assert denied.status_code == 403 and "Access denied" in denied.get_data(as_text=True)
+
+
+def test_htmx_requests_from_an_expired_session_are_redirected_to_sign_in(client) -> None:
+    response = client.get("/system/users/new", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/login")
