@@ -23,6 +23,21 @@ def render_page_or_partial(
     return response
 
 
+def render_confirm(
+    *, title: str, message: str, action: str, confirm_label: str, cancel_url: str
+) -> Response:
+    """Ask before a destructive action: a modal dialog for htmx, a page without JavaScript."""
+    return render_page_or_partial(
+        "confirm.html",
+        "_confirm.html",
+        title=title,
+        message=message,
+        action=action,
+        confirm_label=confirm_label,
+        cancel_url=cancel_url,
+    )
+
+
 def add_vary_header(response: Response) -> Response:
     """Tell caches that htmx and full-page requests get different bodies."""
     response.vary.add("HX-Request")

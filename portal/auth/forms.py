@@ -18,6 +18,17 @@ PASSWORD_RULES = [
 ]
 
 
+def confirm_field(label: str = "Confirm password") -> PasswordField:
+    """Return the field where the password is typed a second time."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(message="Type the password again."),
+            EqualTo("password", message="The passwords do not match."),
+        ],
+    )
+
+
 def email_field() -> EmailField:
     """Return the e-mail field every account form uses."""
     return EmailField(
@@ -42,13 +53,7 @@ class SetupForm(FlaskForm):
 
     email = email_field()
     password = PasswordField("Password", validators=PASSWORD_RULES)
-    confirm = PasswordField(
-        "Confirm password",
-        validators=[
-            DataRequired(message="Type the password again."),
-            EqualTo("password", message="The passwords do not match."),
-        ],
-    )
+    confirm = confirm_field()
 
 
 class PasswordChangeForm(FlaskForm):
@@ -58,10 +63,4 @@ class PasswordChangeForm(FlaskForm):
         "Current password", validators=[DataRequired(message="Enter your current password.")]
     )
     password = PasswordField("New password", validators=PASSWORD_RULES)
-    confirm = PasswordField(
-        "Confirm new password",
-        validators=[
-            DataRequired(message="Type the new password again."),
-            EqualTo("password", message="The passwords do not match."),
-        ],
-    )
+    confirm = confirm_field("Confirm new password")

@@ -62,6 +62,17 @@ def throttle() -> LoginThrottle:
     )
 
 
+def sign_in_with(form: SignInForm | SetupForm) -> users.SignIn:
+    """Sign in with the e-mail and password of a submitted form."""
+    return users.sign_in(
+        form.email.data,
+        form.password.data,
+        ip=client_ip(),
+        user_agent=request.user_agent.string,
+        throttle=throttle(),
+    )
+
+
 def begin_session(sign_in: users.SignIn) -> None:
     """Replace whatever session the browser had with a fresh one for the user."""
     session.clear()
@@ -85,13 +96,7 @@ def setup():
         except DomainError as error:
             attach_error(form, error)
         else:
-            sign_in = users.sign_in(
-                form.email.data,
-                form.password.data,
-                ip=client_ip(),
-                user_agent=request.user_agent.string,
-                throttle=throttle(),
-            )
+            sign_in = sign_in_with(form)
             begin_session(sign_in)
             flash("Setup complete. Welcome to the Integrations Portal.", "success")
             return redirect(url_for("home.index"), code=303)
@@ -113,13 +118,7 @@ def login():
     headers: dict[str, str] = {}
     if form.validate_on_submit():
         try:
-            sign_in = users.sign_in(
-                form.email.data,
-                form.password.data,
-                ip=client_ip(),
-                user_agent=request.user_agent.string,
-                throttle=throttle(),
-            )
+            sign_in = sign_in_with(form)
         except users.SignInThrottled as error:
             form.form_errors.append(
                 "Too many failed sign-ins. Wait a few minutes before trying again."

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, render_template, url_for
 from portal.access import admin_required
 from portal.companies.forms import CompanyForm
 from portal.forms import attach_error
-from portal.htmx import hx_redirect, render_page_or_partial
+from portal.htmx import hx_redirect, render_confirm, render_page_or_partial
 from portal.services import companies
 from portal.services.errors import DomainError
 from portal.viewutils import current_actor
@@ -87,9 +87,7 @@ def update(company_id: int):
 def confirm_delete(company_id: int):
     """Ask before deleting a company."""
     company = companies.get_company(company_id)
-    return render_page_or_partial(
-        "confirm.html",
-        "_confirm.html",
+    return render_confirm(
         title=f"Delete “{company.name}”?",
         message="A company that API keys, retries or customers use cannot be deleted.",
         action=url_for("companies.delete", company_id=company.id),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo
+from wtforms.validators import DataRequired
 
-from portal.auth.forms import PASSWORD_RULES, email_field
+from portal.auth.forms import PASSWORD_RULES, confirm_field, email_field
 from portal.models import Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -30,13 +30,7 @@ class UserCreateForm(FlaskForm):
     email = email_field()
     role = role_field()
     password = PasswordField("Password", validators=PASSWORD_RULES)
-    confirm = PasswordField(
-        "Confirm password",
-        validators=[
-            DataRequired(message="Type the password again."),
-            EqualTo("password", message="The passwords do not match."),
-        ],
-    )
+    confirm = confirm_field()
 
 
 class RoleForm(FlaskForm):

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, render_template, url_for
 
 from portal.access import admin_required
 from portal.forms import attach_error
-from portal.htmx import hx_redirect, is_htmx, render_page_or_partial
+from portal.htmx import hx_redirect, is_htmx, render_confirm, render_page_or_partial
 from portal.services import users
 from portal.services.errors import DomainError
 from portal.users.forms import ROLE_CHOICES, RoleForm, UserCreateForm
@@ -75,9 +75,7 @@ def update(user_id: int):
 def confirm_deactivate(user_id: int):
     """Ask before deactivating a user."""
     user = users.get_user(user_id)
-    return render_page_or_partial(
-        "confirm.html",
-        "_confirm.html",
+    return render_confirm(
         title=f"Deactivate {user.email}?",
         message="They are signed out everywhere at once and cannot sign in until reactivated.",
         action=url_for("users.deactivate", user_id=user.id),
