@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal import providers
-from portal.services.external_integrations import NAME_MAX_LENGTH
+from portal.services.external_integrations import NAME_MAX_LENGTH, check_secret_format
 
 
 def _strip(value):
@@ -55,9 +55,18 @@ class IntegrationCreateForm(FlaskForm):
     )
     active = BooleanField("Active")
 
+    def validate_secret(self, field: PasswordField) -> None:
+        """Refuse a malformed key next to the field, alongside any other error of the form."""
+        problem = check_secret_format(self.provider.data or "", field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
 
 class IntegrationEditForm(FlaskForm):
     """Changes to an integration; an empty secret key keeps the stored one."""
+
+    #: The integration's provider, whose key format a new secret must have (set by the view).
+    provider_slug = ""
 
     name = name_field()
     secret = PasswordField(
@@ -67,3 +76,9 @@ class IntegrationEditForm(FlaskForm):
         validators=[Optional()],
     )
     active = BooleanField("Active")
+
+    def validate_secret(self, field: PasswordField) -> None:
+        """Refuse a malformed new key next to the field."""
+        problem = field.data and check_secret_format(self.provider_slug, field.data)
+        if problem:
+            raise ValidationError(problem)

@@ -119,6 +119,7 @@ def update(integration_id: int):
     """Save the name, the active switch and, when one is entered, a verified new key."""
     integration = service.get_integration(integration_id)
     form = IntegrationEditForm()
+    form.provider_slug = integration.provider
     if form.validate_on_submit():
         try:
             saved = service.update_integration(

@@ -98,6 +98,22 @@ def reveal_secret(integration: ExternalIntegration) -> str:
         ) from None
 
 
+def invalid_key_message(detail: str) -> str:
+    """Return "The secret key is invalid." followed by what is wrong, as one sentence."""
+    detail = detail.rstrip(".")
+    return f"The secret key is invalid. {detail[:1].upper()}{detail[1:]}."
+
+
+def check_secret_format(provider_slug: str, secret: str) -> str | None:
+    """Return the error for a malformed secret of a registered provider, without any network."""
+    try:
+        provider = providers.get(provider_slug)
+    except providers.UnknownProvider:
+        return None  # the provider itself is refused, with its own message
+    problem = provider.check_format(secret)
+    return invalid_key_message(problem) if problem else None
+
+
 def _verify(
     actor: Actor,
     provider: Provider,
@@ -108,12 +124,12 @@ def _verify(
     target: ExternalIntegration | None = None,
     not_saved: str = "The integration was not saved.",
 ) -> Verification:
-    """Check the secret's shape, then ask the provider; audit and raise on failure."""
+    """Check the secret's shape, then ask the provider; audit and raise when it fails."""
     problem = provider.check_format(secret)
     if problem:
-        verification = Verification(Outcome.INVALID, problem)
-    else:
-        verification = provider.verify(secret, current_app.config)
+        # A malformed key is bad input, like an empty name: refused before any attempt.
+        raise SecretKeyInvalid(invalid_key_message(problem))
+    verification = provider.verify(secret, current_app.config)
     if verification.saved_ok:
         return verification
     # The failure changes nothing else, so its audit event gets a transaction of its own.
@@ -132,8 +148,7 @@ def _verify(
         },
     )
     if verification.outcome is Outcome.INVALID:
-        detail = verification.detail.rstrip(".")
-        raise SecretKeyInvalid(f"The secret key is invalid. {detail[:1].upper()}{detail[1:]}.")
+        raise SecretKeyInvalid(invalid_key_message(verification.detail))
     raise ProviderUnreachable(
         f"{provider.label} could not be reached to verify the key ({verification.detail}). "
         f"{not_saved}"

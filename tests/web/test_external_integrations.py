@@ -134,14 +134,18 @@ def test_adding_without_javascript_redirects_with_303(client, admin):
 
 
 @pytest.mark.parametrize(
-    ("secret", "message"),
+    ("secret", "message", "audited"),
     [
-        ("not-a-key", "The secret key is invalid. It must start with sk_ or rk_."),
-        (stripe_key("denied"), "The secret key is invalid. Stripe rejected the key."),
+        ("not-a-key", "The secret key is invalid. It must start with sk_ or rk_.", []),
+        (
+            stripe_key("denied"),
+            "The secret key is invalid. Stripe rejected the key.",
+            [("external_integration.create", "failure")],
+        ),
     ],
 )
 def test_an_invalid_key_is_shown_next_to_the_field_and_nothing_is_saved(
-    app, client, admin, secret, message
+    app, client, admin, secret, message, audited
 ):
     response = post_create(client, name="Kept name", secret=secret)
     page = response.get_data(as_text=True)
@@ -150,7 +154,14 @@ def test_an_invalid_key_is_shown_next_to_the_field_and_nothing_is_saved(
     assert 'value="Kept name"' in page
     assert secret not in page
     assert count(app) == 0
-    assert audit_actions(app) == [("external_integration.create", "failure")]
+    assert audit_actions(app) == audited
+
+
+def test_a_malformed_key_is_reported_even_when_the_name_is_missing(app, client, admin, fake):
+    page = post_create(client, name="", secret="sk_test_123").get_data(as_text=True)
+    assert "Enter a name." in page
+    assert "The secret key is invalid. It must have at least 24 letters or digits" in page
+    assert fake.requests == []
 
 
 def test_an_unreachable_stripe_keeps_the_form_except_the_secret(app, client, admin):
