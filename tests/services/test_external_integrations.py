@@ -307,6 +307,7 @@ def test_a_secret_encrypted_with_a_removed_key_fails_closed(database_url, fake) 
         with pytest.raises(service.SecretUnreadable):
             service.verify_stored_secret(ACTOR, row)
         assert len(fake.requests) == 1  # only the original create
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -338,6 +339,7 @@ def test_rotation_keeps_every_secret_readable_after_the_old_key_is_removed(
             select(AuditEvent).where(AuditEvent.action == "secrets.rotate")
         )
         assert event.changes == {"rows_rewritten": {"external_integrations.secret_ciphertext": 2}}
+        db.session.remove()
         db.engine.dispose()
     for row_id, (token, updated_at) in before.items():
         assert rotated[row_id][0] != token
@@ -346,6 +348,7 @@ def test_rotation_keeps_every_secret_readable_after_the_old_key_is_removed(
     only_new = _app_with_keys(database_url, fake, new)
     with only_new.app_context():
         assert sorted(service.reveal_secret(row) for row in rows()) == sorted(keys)
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -359,6 +362,7 @@ def test_rotation_refuses_and_rewrites_nothing_when_a_secret_cannot_be_decrypted
     with wrong.app_context():
         with pytest.raises(secret_service.RotationFailed, match="nothing was rewritten"):
             secret_service.rotate_secrets(ACTOR, SecretBox([unrelated]))
+        db.session.remove()
         db.engine.dispose()
     db.session.expire_all()
     assert [row.secret_ciphertext for row in rows()] == tokens
@@ -376,6 +380,7 @@ def test_the_rotate_keys_command_reports_the_rows_it_rewrote(database_url, fake)
         assert "Re-encrypted 2 row(s) with the newest encryption key." in result.output
         again = rotating.test_cli_runner().invoke(args=["rotate-keys"])
         assert "Re-encrypted 0 row(s)" in again.output
+        db.session.remove()
         db.engine.dispose()
 
 
@@ -386,6 +391,7 @@ def test_the_rotate_keys_command_fails_clearly_without_the_old_key(database_url,
         result = wrong.test_cli_runner().invoke(args=["rotate-keys"])
         assert result.exit_code == 1
         assert "cannot be decrypted with any configured key" in result.output
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -358,6 +358,7 @@ def test_verifying_a_key_that_cannot_be_decrypted_fails_closed(database_url, fak
     assert "The secret key of “Main” cannot be decrypted" in page
     assert len(fake.requests) == 1
     with app.app_context():
+        db.session.remove()
         db.engine.dispose()
 
 
