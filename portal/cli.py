@@ -25,6 +25,23 @@ def create_user_command(email: str, role: str, password: str) -> None:
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@click.command("rotate-keys")
+def rotate_keys_command() -> None:
+    """Re-encrypt every stored secret with the newest key of PORTAL_ENCRYPTION_KEYS."""
+    from portal.crypto import secret_box
+    from portal.services.actor import Actor
+    from portal.services.secrets import rotate_secrets
+
+    try:
+        report = rotate_secrets(Actor.system("rotate-keys"), secret_box())
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    for label, count in report.rewritten.items():
+        click.echo(f"{label}: {count} rewritten")
+    click.echo(f"Re-encrypted {report.total} row(s) with the newest encryption key.")
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     app.cli.add_command(create_user_command)
+    app.cli.add_command(rotate_keys_command)

@@ -62,6 +62,7 @@ class SecretBox:
                     f"Encryption key #{position} is malformed: a Fernet key is "
                     "32 url-safe base64-encoded bytes (44 characters)."
                 ) from None
+        self._newest = fernets[0]
         self._multi = MultiFernet(fernets)
 
     def encrypt(self, plaintext: str) -> str:
@@ -74,6 +75,14 @@ class SecretBox:
             return self._multi.decrypt(token.encode("utf-8")).decode("utf-8")
         except InvalidToken:
             raise SecretDecryptError() from None
+
+    def is_current(self, token: str) -> bool:
+        """Tell whether the token is already encrypted with the newest key."""
+        try:
+            self._newest.decrypt(token.encode("utf-8"))
+        except InvalidToken:
+            return False
+        return True
 
     def rotate(self, token: str) -> str:
         """Re-encrypt a token with the newest key."""

@@ -28,3 +28,20 @@ def make_user(role: str = "admin", email: str | None = None, password: str = PAS
 def make_company(name: str | None = None) -> Company:
     """Create a company."""
     return companies.create_company(Actor.system("test"), name or f"Company {next(_counter)}")
+
+
+def make_external_integration(
+    name: str | None = None, secret: str | None = None, *, active: bool = True
+):
+    """Add a Stripe integration through the service (the app must point at a FakeStripe)."""
+    from portal.services import external_integrations
+    from tests.support.stripe_app import stripe_key
+
+    saved = external_integrations.create_integration(
+        Actor.system("test"),
+        "stripe",
+        name or f"Stripe {next(_counter)}",
+        secret or stripe_key(),
+        active=active,
+    )
+    return saved.integration
