@@ -74,6 +74,7 @@ def refusals(app: Flask, key: str) -> dict[str, dict[str, str]]:
     }
 
 
+@pytest.mark.services
 def test_every_refusal_gets_the_same_401_body_and_a_challenge(
     app: Flask, client: FlaskClient, key: str
 ) -> None:
@@ -125,6 +126,7 @@ def test_the_session_cookie_never_authenticates(client: FlaskClient, login, key:
     assert response.mimetype == "application/json"
 
 
+@pytest.mark.services
 def test_the_cache_does_not_hide_a_deletion(app: Flask, client: FlaskClient, key: str) -> None:
     assert client.get(ME, headers=bearer(key)).status_code == 200
     assert client.get(ME, headers=bearer(key)).status_code == 200
@@ -135,6 +137,7 @@ def test_the_cache_does_not_hide_a_deletion(app: Flask, client: FlaskClient, key
     assert client.get(ME, headers=bearer(key)).status_code == 401
 
 
+@pytest.mark.services
 def test_a_request_records_last_used(app: Flask, client: FlaskClient, key: str) -> None:
     client.get(ME, headers=bearer(key))
     with app.app_context():

@@ -36,6 +36,7 @@ def every_stored_value() -> str:
     return "\n".join(values)
 
 
+@pytest.mark.services
 def test_generate_stores_only_an_argon2id_hash_and_audits_without_the_key() -> None:
     new = factories.make_api_key("CRM", environment="production")
     key = new.api_key
@@ -134,6 +135,7 @@ def test_argon2_runs_once_per_key_while_the_cache_holds_it() -> None:
     assert authenticator.cache.stats()["hits"] == 4
 
 
+@pytest.mark.services
 def test_a_cached_key_is_refused_as_soon_as_it_is_deleted() -> None:
     new = factories.make_api_key()
     authenticator = ApiKeyAuthenticator()
@@ -178,6 +180,7 @@ def test_wrong_secret_and_unknown_keys_are_refused() -> None:
     assert authenticator.verifications == 1  # the unknown key id never reached argon2
 
 
+@pytest.mark.services
 def test_last_used_is_written_at_most_once_a_minute_across_workers() -> None:
     new = factories.make_api_key()
     worker_a, worker_b = ApiKeyAuthenticator(), ApiKeyAuthenticator()

@@ -138,6 +138,7 @@ def test_missing_csrf_is_refused(app: Flask, client: FlaskClient, login) -> None
     assert count(app, AutoRetry) == 0
 
 
+@pytest.mark.services
 def test_viewers_see_the_list_only_and_forged_posts_are_refused(
     app: Flask, client: FlaskClient, login
 ) -> None:
@@ -248,6 +249,7 @@ def test_only_admins_change_account_settings(app: Flask, client: FlaskClient, lo
         assert not scheduler_enabled()
 
 
+@pytest.mark.services
 def test_add_refuses_a_duplicate_pair_naming_the_existing_rule(
     app: Flask, client: FlaskClient, login
 ) -> None:
