@@ -1,6 +1,6 @@
 """Load /api/v1/me (API-key auth) against /healthz on gunicorn with 2 workers; print the ratio.
 
-Usage: .venv/bin/python benchmarks/api_auth.py [--requests 2000] [--threads 4]
+Usage: .venv/bin/python benchmarks/api_auth.py [--requests 6000] [--threads 4] [--rounds 3]
 
 It migrates and seeds a temporary SQLite database (one user, one Sandbox key), starts
 gunicorn on a free 127.0.0.1 port with PORTAL_BENCHMARK=1 (API answers then carry
@@ -156,7 +156,7 @@ def rounds(values: list[float]) -> str:
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests per endpoint")
+    parser.add_argument("--requests", type=int, default=6000, help="requests per endpoint")
     parser.add_argument("--threads", type=int, default=4, help="client threads")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     args = parser.parse_args()
