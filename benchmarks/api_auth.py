@@ -33,7 +33,7 @@ def seed(database_url: str, secret_key: str, encryption_key: str) -> str:
     from flask_migrate import upgrade
 
     from portal import create_app
-    from portal.services import api_keys, setup, users
+    from portal.services import api_keys, companies, setup, users
     from portal.services.actor import Actor
 
     app = create_app(
@@ -48,9 +48,15 @@ def seed(database_url: str, secret_key: str, encryption_key: str) -> str:
         actor = Actor.system("benchmark")
         setup.ensure_account(actor)
         user = users.create_user(actor, "bench@example.com", "benchmark password 1", "admin")
-        company_id = setup.companies.list_companies()[0].id
+        company_id = companies.list_companies()[0].id
         new = api_keys.generate_api_key(Actor(user=user), "Benchmark", company_id, "sandbox")
         return new.plaintext
+
+
+def drain(stream) -> None:
+    """Read and drop a stream until it closes."""
+    for _ in stream:
+        pass
 
 
 def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
@@ -88,7 +94,7 @@ def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
         process.kill()
         raise SystemExit("gunicorn did not start")
     # Keep draining its log so a full pipe never blocks the workers.
-    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
+    threading.Thread(target=drain, args=(process.stderr,), daemon=True).start()
     return process, port
 
 

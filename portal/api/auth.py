@@ -21,6 +21,7 @@ def install(blueprint: Blueprint) -> None:
     """Give each app that registers the blueprint its own in-process authenticator."""
 
     def _create(state) -> None:
+        """Create the authenticator from the app's configuration."""
         config = state.app.config
         state.app.extensions[EXTENSION] = ApiKeyAuthenticator(
             cache_ttl=config["API_KEY_CACHE_TTL"],

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.models.base import Base, utcnow
 from portal.models.company import Company
 from portal.models.environment import Environment, environment_check
-from portal.models.user import User
 
 
 class ApiKey(Base):
@@ -42,7 +41,6 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None]
 
     company: Mapped[Company] = relationship(lazy="joined")
-    created_by: Mapped[User | None] = relationship()
 
     @property
     def environment_label(self) -> str:

@@ -127,7 +127,7 @@ def test_flexpay_retries_appear_with_the_scheduler_and_hold_one_rule_per_pair(
     expect(page.get_by_role("row").filter(has_text="Second prod retries")).to_have_count(0)
 
     row.get_by_role("button", name="Edit Prod retries").click()
-    editing = page.locator("#auto-retries-table tbody tr").first
+    editing = page.get_by_role("row").filter(has=page.get_by_label("Status"))
     editing.get_by_label("Status").select_option(label="Inactive")
     editing.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Auto-retry “Prod retries” saved (Inactive).")).to_be_visible()

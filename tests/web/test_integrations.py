@@ -349,3 +349,25 @@ def test_integration_urls_refuse_anonymous_users(client: FlaskClient) -> None:
         response = client.get(url)
         assert response.status_code == 302
         assert "/login" in response.headers["Location"]
+
+
+def test_without_javascript_every_dialog_is_a_page(app: Flask, client: FlaskClient, login) -> None:
+    scheduler(app)
+    with app.app_context():
+        rule_id = factories.make_auto_retry("Prod retries").id
+    login("admin")
+    for url in (NEW_KEY, f"{RETRIES}new", f"{RETRIES}{rule_id}/edit", f"{RETRIES}{rule_id}/delete"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert page.get_data(as_text=True).startswith("<!doctype html>"), url
+    created = client.post(KEYS, data=key_form(app, client))
+    assert created.status_code == 200
+    assert created.headers["Cache-Control"] == "no-store"
+    html = created.get_data(as_text=True)
+    assert html.startswith("<!doctype html>") and 'value="ptl_test_' in html
+    token = csrf_token(client, RETRIES)
+    saved = client.post(
+        f"{RETRIES}{rule_id}", data={"csrf_token": token, "name": "Renamed", "status": "active"}
+    )
+    assert saved.status_code == 303
+    assert client.get(f"{RETRIES}{rule_id}").status_code == 302
