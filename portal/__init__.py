@@ -20,6 +20,8 @@ BLUEPRINTS = (
     "connect",
     "integrations",
     "external_integrations",
+    "settings",
+    "api",
 )
 
 

@@ -24,6 +24,18 @@ def public(view: F) -> F:
     return view
 
 
+def authenticates_itself(view: F) -> F:
+    """Mark a view that checks its own credentials (API keys) and never the session cookie."""
+    # Still protected: the view refuses requests without valid credentials, with its own 401.
+    view.handles_own_auth = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_public(view: Callable) -> bool:
+    """Tell whether anyone may reach the view without credentials."""
+    return bool(getattr(view, "is_public", False))
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
     """Refuse (403) signed-in users who hold none of the roles."""
 
@@ -51,7 +63,10 @@ def require_login_by_default():
     if request.endpoint is None:
         return None
     view = current_app.view_functions.get(request.endpoint)
-    if view is None or getattr(view, "is_public", False) or request.endpoint == "static":
+    if view is None or is_public(view) or request.endpoint == "static":
+        return None
+    if getattr(view, "handles_own_auth", False):
+        # API views answer a JSON 401 themselves; a redirect to sign-in means nothing to them.
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()

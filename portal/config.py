@@ -19,6 +19,9 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
     "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
     "PORTAL_STRIPE_TIMEOUT": ("STRIPE_TIMEOUT", float),
+    "PORTAL_API_KEY_CACHE_TTL": ("API_KEY_CACHE_TTL", float),
+    "PORTAL_API_KEY_CACHE_SIZE": ("API_KEY_CACHE_SIZE", int),
+    "PORTAL_BENCHMARK": ("BENCHMARK", lambda v: v.lower() in {"1", "true", "yes"}),
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
@@ -52,6 +55,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "STRIPE_TIMEOUT": 5.0,
         "AUDIT_PAGE_SIZE": 50,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # Verified API keys are trusted per process for at most this long (capped at 60 s).
+        "API_KEY_CACHE_TTL": 60.0,
+        "API_KEY_CACHE_SIZE": 1024,
+        "API_KEY_LAST_USED_INTERVAL": 60.0,
+        # Benchmarks only: API answers report the worker's argon2 verification count.
+        "BENCHMARK": False,
     }
 
 

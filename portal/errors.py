@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from portal.api.errors import is_api_request, json_error
 from portal.services.errors import NotFound, PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ TITLES = {
 def error_page(
     status: int, message: str, headers: dict[str, str] | None = None, *, standalone: bool = False
 ):
-    """Render the error page; `standalone` renders without touching the database."""
+    """Render the error page (JSON for the APIs); `standalone` renders without the database."""
+    if is_api_request():
+        return json_error(status, message, headers)
     template = "errors/standalone.html" if standalone else "errors/error.html"
     body = render_template(
         template, status=status, title=TITLES.get(status, "Error"), message=message

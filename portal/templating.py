@@ -36,6 +36,7 @@ NAVIGATION = (
     NavItem("Connect", "connect.index", "Connect"),
     NavItem("Integrations", "integrations.index", "Account Settings"),
     NavItem("Companies", "companies.index", "Account Settings", ADMINS),
+    NavItem("Account settings", "settings.index", "Account Settings", ADMINS),
     NavItem("External Integrations", "external_integrations.index", "System", ADMINS),
     NavItem("Users", "users.index", "System", ADMINS),
     NavItem("Audit log", "audit.index", "System", ADMINS),

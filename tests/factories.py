@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+from sqlalchemy import select
+
 from portal.extensions import db
-from portal.models import Company, User
-from portal.services import companies, setup, users
+from portal.models import DEFAULT_COMPANY_NAME, AutoRetry, Company, User
+from portal.services import account_settings, api_keys, auto_retries, companies, setup, users
 from portal.services.actor import Actor
 
 PASSWORD = "correct horse battery staple"
@@ -45,3 +47,38 @@ def make_external_integration(
         active=active,
     )
     return saved.integration
+
+
+def default_company() -> Company:
+    """Return "Default Company", creating the account first when needed."""
+    setup_account()
+    return db.session.scalar(select(Company).where(Company.name == DEFAULT_COMPANY_NAME))
+
+
+def make_api_key(
+    name: str | None = None, environment: str = "sandbox", company: Company | None = None
+) -> api_keys.NewApiKey:
+    """Generate an API key; the plaintext is in the result, as the dialog shows it."""
+    company = company or default_company()
+    return api_keys.generate_api_key(
+        Actor.system("test"), name or f"Key {next(_counter)}", company.id, environment
+    )
+
+
+def enable_scheduler(enabled: bool = True) -> None:
+    """Switch the account's scheduler on (the FlexPay Retries tab)."""
+    setup_account()
+    account_settings.set_scheduler_enabled(Actor.system("test"), enabled)
+
+
+def make_auto_retry(
+    name: str | None = None,
+    environment: str = "production",
+    status: str = "active",
+    company: Company | None = None,
+) -> AutoRetry:
+    """Add an auto-retry."""
+    company = company or default_company()
+    return auto_retries.add_auto_retry(
+        Actor.system("test"), name or f"Retry {next(_counter)}", company.id, environment, status
+    )

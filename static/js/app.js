@@ -67,6 +67,29 @@
     }
   }, true);
 
+  // Copy buttons: data-copy names the element whose value (or text) goes to the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = "value" in source ? source.value : source.textContent;
+    if (!navigator.clipboard) {
+      source.select && source.select();
+      toast("Copying is not available here. Select the text and copy it by hand.", "warning");
+      return;
+    }
+    navigator.clipboard.writeText(text).then(
+      function () {
+        button.textContent = "Copied";
+        toast("Copied to the clipboard.", "success");
+      },
+      function () {
+        toast("Copying failed. Select the text and copy it by hand.", "error");
+      }
+    );
+  });
+
   // Faded toasts leave the DOM so screen readers do not re-read them.
   document.addEventListener("animationend", function (event) {
     if (event.target.classList && event.target.classList.contains("toast")) event.target.remove();

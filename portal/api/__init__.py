@@ -1,0 +1,1 @@
+"""JSON APIs: API-key authentication, JSON errors only, never the session cookie."""

@@ -1,0 +1,38 @@
+"""The JSON API, version 1: every endpoint authenticates by API key."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response, current_app, g, jsonify
+
+from portal.api import auth
+from portal.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# CSRF protects cookie-authenticated forms; this API never accepts the session cookie.
+csrf.exempt(bp)
+auth.install(bp)
+
+
+@bp.after_request
+def add_api_headers(response: Response) -> Response:
+    """Keep API answers out of caches; in benchmarks, report this worker's argon2 count."""
+    response.headers["Cache-Control"] = "no-store"
+    if current_app.config["BENCHMARK"]:
+        verifications = auth.authenticator().verifications
+        response.headers["X-Portal-Argon2-Verifications"] = f"{os.getpid()}:{verifications}"
+    return response
+
+
+@bp.get("/me")
+@auth.api_key_required
+def me():
+    """Describe the key the request authenticated with, so integrators can test a key."""
+    key = g.api_key
+    return jsonify(
+        name=key.name,
+        key_prefix=key.prefix,
+        company={"id": key.company_id, "name": key.company_name},
+        environment=key.environment,
+    )

@@ -1,0 +1,1 @@
+"""settings blueprint: the account settings page."""

@@ -1,0 +1,140 @@
+"""Account Settings > Integrations in Chromium: API keys shown once, FlexPay Retries."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import sign_in_as
+
+
+def call_me(base_url: str, key: str) -> tuple[int, dict]:
+    """Call GET /api/v1/me with the key, as an integrator's system would (no cookies)."""
+    request = urllib.request.Request(  # noqa: S310 (the test's own http:// server)
+        f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_generate_an_api_key_see_it_once_copy_it_use_it_and_delete_it(
+    page: Page, make_user, live_server
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    sign_in_as(page, make_user("editor"))
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Integrations", exact=True
+    ).click()
+    expect(page.get_by_role("tab", name="API keys")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name="FlexPay Retries")).to_have_count(0)
+
+    page.get_by_role("button", name="Generate API key").click()
+    dialog = page.get_by_role("dialog", name="Generate API key")
+    dialog.get_by_label("Name").fill("CRM sandbox")
+    dialog.get_by_label("Company").select_option(label="Default Company")
+    dialog.get_by_label("Environment").select_option(label="Sandbox")
+    dialog.get_by_role("button", name="Generate").click()
+
+    shown = page.get_by_role("dialog", name="API key generated")
+    expect(shown).to_be_visible()
+    expect(shown.get_by_text("It cannot be shown again")).to_be_visible()
+    field = shown.get_by_label("API key")
+    expect(field).to_have_value(re.compile(r"^ptl_test_\w{51}$"))
+    key = field.input_value()
+
+    shown.get_by_role("button", name="Copy").click()
+    expect(shown.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == key
+
+    status, body = call_me(live_server.url, key)
+    assert status == 200
+    assert body["name"] == "CRM sandbox"
+    assert body["company"]["name"] == "Default Company"
+    assert body["environment"] == "sandbox"
+
+    shown.get_by_role("button", name="Close").click()
+    row = page.get_by_role("row").filter(has_text="CRM sandbox")
+    expect(row).to_contain_text("Default Company")
+    expect(row).to_contain_text("Sandbox")
+    expect(row).to_contain_text(key[:21])
+    assert key not in page.content()
+    page.reload()
+    expect(row).to_be_visible()
+    assert key not in page.content()
+
+    row.get_by_role("button", name="Delete CRM sandbox").click()
+    confirm = page.get_by_role("dialog", name="Delete API key “CRM sandbox”?")
+    expect(confirm).to_contain_text("used in the last 7 days")
+    confirm.get_by_role("button", name="Delete API key").click()
+    expect(page.get_by_text("API key “CRM sandbox” deleted.")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="CRM sandbox")).to_have_count(0)
+
+    status, body = call_me(live_server.url, key)
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"
+
+
+def test_flexpay_retries_appear_with_the_scheduler_and_hold_one_rule_per_pair(
+    page: Page, make_user
+) -> None:
+    sign_in_as(page, make_user("admin"))
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_role("link", name="Integrations", exact=True).click()
+    expect(page.get_by_role("tab", name="API keys")).to_be_visible()
+    expect(page.get_by_role("tab", name="FlexPay Retries")).to_have_count(0)
+
+    navigation.get_by_role("link", name="Account settings").click()
+    page.get_by_role("switch", name="Scheduler enabled").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Account settings saved. The scheduler is on.")).to_be_visible()
+
+    navigation.get_by_role("link", name="Integrations", exact=True).click()
+    page.get_by_role("tab", name="FlexPay Retries").click()
+    expect(page.get_by_role("tab", name="FlexPay Retries")).to_have_attribute(
+        "aria-selected", "true"
+    )
+
+    def add(name: str, environment: str):
+        page.get_by_role("button", name="Add auto-retries").click()
+        dialog = page.get_by_role("dialog", name="Add auto-retries")
+        expect(dialog).to_contain_text("Do not enable it if your CRM is also scheduling")
+        dialog.get_by_label("Name").fill(name)
+        dialog.get_by_label("Company").select_option(label="Default Company")
+        dialog.get_by_label("Environment").select_option(label=environment)
+        dialog.get_by_label("Status").select_option(label="Active")
+        dialog.get_by_role("button", name="Add auto-retry").click()
+        return dialog
+
+    add("Prod retries", "Production")
+    expect(page.get_by_text("Auto-retry “Prod retries” added.")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Prod retries")
+    expect(row).to_contain_text("Production")
+    expect(row).to_contain_text("Active")
+
+    dialog = add("Second prod retries", "Production")
+    expect(
+        dialog.get_by_text("already has an auto-retry for Production: “Prod retries”")
+    ).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("row").filter(has_text="Second prod retries")).to_have_count(0)
+
+    row.get_by_role("button", name="Edit Prod retries").click()
+    editing = page.get_by_role("row").filter(has=page.get_by_label("Status"))
+    editing.get_by_label("Status").select_option(label="Inactive")
+    editing.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Auto-retry “Prod retries” saved (Inactive).")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Prod retries")).to_contain_text("Inactive")
+
+    page.get_by_role("button", name="Delete Prod retries").click()
+    confirm = page.get_by_role("dialog", name="Delete auto-retry “Prod retries”?")
+    confirm.get_by_role("button", name="Delete auto-retry").click()
+    expect(page.get_by_text("Auto-retry “Prod retries” deleted.")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Prod retries")).to_have_count(0)

@@ -1,0 +1,373 @@
+"""Integrations and Account settings pages, as a browser without JavaScript sees them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import ApiKey, AuditEvent, AutoRetry
+from portal.models.base import utcnow
+from tests import factories
+from tests.conftest import csrf_token
+
+INDEX = "/account/integrations/"
+NEW_KEY = "/account/integrations/api-keys/new"
+KEYS = "/account/integrations/api-keys/"
+RETRIES = "/account/integrations/retries/"
+SETTINGS = "/account/settings/"
+HTMX = {"HX-Request": "true"}
+
+
+def count(app: Flask, model) -> int:
+    """Return how many rows of the model exist."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def company_id(app: Flask) -> int:
+    """Return the id of "Default Company"."""
+    with app.app_context():
+        return factories.default_company().id
+
+
+def key_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
+    """Return a valid "Generate API key" form, with overrides."""
+    data = {
+        "csrf_token": csrf_token(client, INDEX),
+        "name": "CRM",
+        "company": str(company_id(app)),
+        "environment": "sandbox",
+    }
+    data.update(fields)
+    return data
+
+
+def retry_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
+    """Return a valid "Add auto-retries" form, with overrides."""
+    data = {
+        "csrf_token": csrf_token(client, INDEX),
+        "name": "Prod retries",
+        "company": str(company_id(app)),
+        "environment": "production",
+        "status": "active",
+    }
+    data.update(fields)
+    return data
+
+
+def scheduler(app: Flask, enabled: bool = True) -> None:
+    """Switch the scheduler on or off."""
+    with app.app_context():
+        factories.enable_scheduler(enabled)
+
+
+# API keys ------------------------------------------------------------------------------------
+
+
+def test_generate_shows_the_key_once_with_no_store(app: Flask, client: FlaskClient, login) -> None:
+    login("editor")
+    page = client.get(INDEX)
+    assert page.status_code == 200
+    assert 'role="tab"' in page.get_data(as_text=True)
+    dialog = client.get(NEW_KEY, headers=HTMX)
+    html = dialog.get_data(as_text=True)
+    assert 'id="api-key-form-dialog"' in html
+    for label in ("Generate API key", "Name", "Company", "Environment", "Production", "Sandbox"):
+        assert label in html
+    assert ">Generate</button>" in html
+
+    response = client.post(KEYS, data=key_form(app, client), headers=HTMX)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    key = re.search(r'value="(ptl_test_[^"]+)"', html).group(1)
+    assert 'data-copy="new-api-key"' in html
+    assert "It cannot be shown again" in html
+    assert "API key “CRM” generated." in html  # the flash, out of band
+
+    listing = client.get(INDEX).get_data(as_text=True)
+    assert key not in listing
+    assert "CRM" in listing and "Default Company" in listing and "Sandbox" in listing
+    assert key[: len("ptl_test_") + 12] in listing  # the public key id
+
+
+def test_the_list_shows_created_by_and_last_used(app: Flask, client: FlaskClient, login) -> None:
+    login("admin", email="boss@example.com")
+    client.post(KEYS, data=key_form(app, client, name="Billing"))
+    html = client.get(INDEX).get_data(as_text=True)
+    assert "by boss@example.com" in html
+    assert "Never" in html
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": ""}, "Enter a name."),
+        ({"name": "x" * 101}, "Name must be at most 100 characters."),
+        ({"company": "999999"}, "Choose a company from the list."),
+        ({"company": "abc"}, "Choose a company from the list."),
+        ({"environment": "staging"}, "Choose Production or Sandbox."),
+    ],
+)
+def test_bad_key_input_is_refused_in_the_dialog(
+    app: Flask, client: FlaskClient, login, fields, message
+) -> None:
+    login("editor")
+    response = client.post(KEYS, data=key_form(app, client, **fields), headers=HTMX)
+    assert response.status_code == 422
+    assert 'id="api-key-form-dialog"' in response.get_data(as_text=True)
+    assert message in response.get_data(as_text=True)
+    assert count(app, ApiKey) == 0
+
+
+def test_missing_csrf_is_refused(app: Flask, client: FlaskClient, login) -> None:
+    login("admin")
+    data = key_form(app, client)
+    del data["csrf_token"]
+    assert client.post(KEYS, data=data).status_code == 400
+    scheduler(app)
+    data = retry_form(app, client)
+    del data["csrf_token"]
+    assert client.post(RETRIES, data=data).status_code == 400
+    assert count(app, ApiKey) == 0
+    assert count(app, AutoRetry) == 0
+
+
+@pytest.mark.services
+def test_viewers_see_the_list_only_and_forged_posts_are_refused(
+    app: Flask, client: FlaskClient, login
+) -> None:
+    with app.app_context():
+        key_id = factories.make_api_key("CRM").api_key.id
+    scheduler(app)
+    with app.app_context():
+        rule_id = factories.make_auto_retry("Prod retries").id
+    login("viewer")
+    html = client.get(INDEX).get_data(as_text=True)
+    assert "CRM" in html
+    assert "Generate API key" not in html and "Delete CRM" not in html
+    retries = client.get(RETRIES).get_data(as_text=True)
+    assert "Prod retries" in retries and "Add auto-retries" not in retries
+    assert "Edit Prod retries" not in retries
+    assert client.get(NEW_KEY).status_code == 403
+    assert client.post(KEYS, data=key_form(app, client, name="Forged")).status_code == 403
+    token = csrf_token(client, INDEX)
+    assert client.post(f"{KEYS}{key_id}/delete", data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post(RETRIES, data=retry_form(app, client, environment="sandbox")).status_code == 403
+    )
+    assert (
+        client.post(
+            f"{RETRIES}{rule_id}", data={"csrf_token": token, "name": "X", "status": "inactive"}
+        ).status_code
+        == 403
+    )
+    assert client.post(f"{RETRIES}{rule_id}/delete", data={"csrf_token": token}).status_code == 403
+    assert count(app, ApiKey) == 1
+    assert count(app, AutoRetry) == 1
+    with app.app_context():
+        assert db.session.get(AutoRetry, rule_id).name == "Prod retries"
+
+
+def test_delete_warns_when_the_key_was_used_in_the_last_seven_days(
+    app: Flask, client: FlaskClient, login
+) -> None:
+    with app.app_context():
+        quiet = factories.make_api_key("Quiet").api_key.id
+        busy_key = factories.make_api_key("Busy").api_key
+        busy_key.last_used_at = utcnow()
+        db.session.commit()
+        busy = busy_key.id
+    login("editor")
+    assert "used in the last 7 days" not in client.get(f"{KEYS}{quiet}/delete").get_data(
+        as_text=True
+    )
+    confirm = client.get(f"{KEYS}{busy}/delete", headers=HTMX).get_data(as_text=True)
+    assert "used in the last 7 days" in confirm
+    assert "Delete API key" in confirm
+
+    token = csrf_token(client, INDEX)
+    response = client.post(f"{KEYS}{busy}/delete", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert "API key “Busy” deleted." in client.get(INDEX).get_data(as_text=True)
+    assert count(app, ApiKey) == 1
+    with app.app_context():
+        actions = list(db.session.scalars(select(AuditEvent.action)))
+        assert "api_key.delete" in actions
+
+
+def test_deleting_an_unknown_key_is_404(client: FlaskClient, login) -> None:
+    login("admin")
+    token = csrf_token(client, INDEX)
+    assert client.post(f"{KEYS}4242/delete", data={"csrf_token": token}).status_code == 404
+
+
+# Account settings and FlexPay Retries --------------------------------------------------------
+
+
+def test_retries_are_hidden_and_404_until_an_admin_enables_the_scheduler(
+    app: Flask, client: FlaskClient, login
+) -> None:
+    login("admin")
+    assert "FlexPay Retries" not in client.get(INDEX).get_data(as_text=True)
+    for url in (RETRIES, f"{RETRIES}new", f"{RETRIES}1/edit", f"{RETRIES}1/delete"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(RETRIES, data=retry_form(app, client)).status_code == 404
+
+    settings = client.get(SETTINGS).get_data(as_text=True)
+    assert "Scheduler enabled" in settings
+    token = csrf_token(client, SETTINGS)
+    response = client.post(SETTINGS, data={"csrf_token": token, "scheduler_enabled": "y"})
+    assert response.status_code == 303
+    assert "The scheduler is on." in client.get(SETTINGS).get_data(as_text=True)
+    assert "FlexPay Retries" in client.get(INDEX).get_data(as_text=True)
+    assert client.get(RETRIES).status_code == 200
+
+    client.post(SETTINGS, data={"csrf_token": token})
+    assert client.get(RETRIES).status_code == 404
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).where(AuditEvent.action == "settings.update"))
+            == 2
+        )
+
+
+def test_only_admins_change_account_settings(app: Flask, client: FlaskClient, login) -> None:
+    login("editor")
+    assert client.get(SETTINGS).status_code == 403
+    token = csrf_token(client, INDEX)
+    response = client.post(SETTINGS, data={"csrf_token": token, "scheduler_enabled": "y"})
+    assert response.status_code == 403
+    with app.app_context():
+        from portal.services.account_settings import scheduler_enabled
+
+        assert not scheduler_enabled()
+
+
+@pytest.mark.services
+def test_add_refuses_a_duplicate_pair_naming_the_existing_rule(
+    app: Flask, client: FlaskClient, login
+) -> None:
+    scheduler(app)
+    login("editor")
+    dialog = client.get(f"{RETRIES}new", headers=HTMX).get_data(as_text=True)
+    for text in ("Add auto-retries", "Status", "Active", "Inactive", "Add auto-retry</button>"):
+        assert text in dialog
+    assert "Do not enable it if your CRM is also scheduling and processing retries." in dialog
+
+    response = client.post(RETRIES, data=retry_form(app, client), headers=HTMX)
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"] == RETRIES
+    assert "Auto-retry “Prod retries” added." in client.get(RETRIES).get_data(as_text=True)
+
+    duplicate = client.post(RETRIES, data=retry_form(app, client, name="Again"), headers=HTMX)
+    assert duplicate.status_code == 422
+    assert "already has an auto-retry for Production: “Prod retries”" in duplicate.get_data(
+        as_text=True
+    )
+    assert count(app, AutoRetry) == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": " "}, "Enter a name."),
+        ({"name": "y" * 101}, "Name must be at most 100 characters."),
+        ({"company": "31337"}, "Choose a company from the list."),
+        ({"environment": "live"}, "Choose Production or Sandbox."),
+        ({"status": "paused"}, "Choose Active or Inactive."),
+    ],
+)
+def test_bad_retry_input_is_refused(
+    app: Flask, client: FlaskClient, login, fields, message
+) -> None:
+    scheduler(app)
+    login("admin")
+    response = client.post(RETRIES, data=retry_form(app, client, **fields), headers=HTMX)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert count(app, AutoRetry) == 0
+
+
+def test_edit_in_place_and_delete(app: Flask, client: FlaskClient, login) -> None:
+    scheduler(app)
+    with app.app_context():
+        rule_id = factories.make_auto_retry("Prod retries").id
+    login("editor")
+    row = f'id="auto-retry-{rule_id}"'
+    edit = client.get(f"{RETRIES}{rule_id}/edit", headers=HTMX).get_data(as_text=True)
+    assert edit.startswith("<tr") or row in edit
+    assert 'aria-label="Status"' in edit
+
+    token = csrf_token(client, RETRIES)
+    bad = client.post(
+        f"{RETRIES}{rule_id}",
+        data={"csrf_token": token, "name": "", "status": "active"},
+        headers=HTMX,
+    )
+    assert bad.status_code == 422
+    assert "Enter a name." in bad.get_data(as_text=True)
+
+    saved = client.post(
+        f"{RETRIES}{rule_id}",
+        data={"csrf_token": token, "name": "Live retries", "status": "inactive"},
+        headers=HTMX,
+    )
+    assert saved.status_code == 200
+    html = saved.get_data(as_text=True)
+    assert row in html and "Inactive" in html
+    assert "Auto-retry “Live retries” saved (Inactive)." in html
+    assert client.get(f"{RETRIES}{rule_id}", headers=HTMX).status_code == 200
+
+    confirm = client.get(f"{RETRIES}{rule_id}/delete").get_data(as_text=True)
+    assert "Delete auto-retry" in confirm
+    deleted = client.post(f"{RETRIES}{rule_id}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 303
+    assert "Auto-retry “Live retries” deleted." in client.get(RETRIES).get_data(as_text=True)
+    assert count(app, AutoRetry) == 0
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"auto_retry.add", "auto_retry.update", "auto_retry.delete"} <= actions
+
+
+def test_names_are_escaped(app: Flask, client: FlaskClient, login) -> None:
+    with app.app_context():
+        factories.make_api_key("<img src=x onerror=alert(1)>")
+    login("viewer")
+    html = client.get(INDEX).get_data(as_text=True)
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_integration_urls_refuse_anonymous_users(client: FlaskClient) -> None:
+    for url in (INDEX, NEW_KEY, RETRIES, SETTINGS):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+def test_without_javascript_every_dialog_is_a_page(app: Flask, client: FlaskClient, login) -> None:
+    scheduler(app)
+    with app.app_context():
+        rule_id = factories.make_auto_retry("Prod retries").id
+    login("admin")
+    for url in (NEW_KEY, f"{RETRIES}new", f"{RETRIES}{rule_id}/edit", f"{RETRIES}{rule_id}/delete"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert page.get_data(as_text=True).startswith("<!doctype html>"), url
+    created = client.post(KEYS, data=key_form(app, client))
+    assert created.status_code == 200
+    assert created.headers["Cache-Control"] == "no-store"
+    html = created.get_data(as_text=True)
+    assert html.startswith("<!doctype html>") and 'value="ptl_test_' in html
+    token = csrf_token(client, RETRIES)
+    saved = client.post(
+        f"{RETRIES}{rule_id}", data={"csrf_token": token, "name": "Renamed", "status": "active"}
+    )
+    assert saved.status_code == 303
+    assert client.get(f"{RETRIES}{rule_id}").status_code == 302
