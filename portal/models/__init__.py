@@ -3,6 +3,7 @@
 from portal.models.audit import AuditEvent
 from portal.models.base import Base
 from portal.models.company import DEFAULT_COMPANY_NAME, Company
+from portal.models.connect import Connection, Customer, Flow, Integration, IntegrationType
 from portal.models.settings import SETTINGS_ID, AccountSettings
 from portal.models.user import Role, User, UserSession
 
@@ -13,6 +14,11 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Company",
+    "Connection",
+    "Customer",
+    "Flow",
+    "Integration",
+    "IntegrationType",
     "Role",
     "User",
     "UserSession",
