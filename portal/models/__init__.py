@@ -3,10 +3,11 @@
 from portal.models.api_key import ApiKey
 from portal.models.audit import AuditEvent
 from portal.models.auto_retry import AutoRetry, AutoRetryStatus
-from portal.models.base import Base
+from portal.models.base import ENCRYPTED, Base
 from portal.models.company import DEFAULT_COMPANY_NAME, Company
+from portal.models.connect import Connection, Customer, Flow, Integration, IntegrationType
 from portal.models.environment import Environment
-from portal.models.external_integration import ENCRYPTED, ExternalIntegration
+from portal.models.external_integration import ExternalIntegration
 from portal.models.settings import SETTINGS_ID, AccountSettings
 from portal.models.user import Role, User, UserSession
 
@@ -21,8 +22,13 @@ __all__ = [
     "AutoRetryStatus",
     "Base",
     "Company",
+    "Connection",
+    "Customer",
     "Environment",
     "ExternalIntegration",
+    "Flow",
+    "Integration",
+    "IntegrationType",
     "Role",
     "User",
     "UserSession",

@@ -16,6 +16,10 @@ NAMING_CONVENTION = {
 }
 
 
+#: Column info marking a Fernet token column; `rotate-keys` re-encrypts every such column.
+ENCRYPTED = {"encrypted": True}
+
+
 def utcnow() -> datetime:
     """Return the current time, timezone-aware in UTC."""
     return datetime.now(UTC)

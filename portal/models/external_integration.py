@@ -7,13 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, Timestamped
+from portal.models.base import ENCRYPTED, Base, Timestamped
 from portal.models.user import User
 
+
 #: Column `info` marking a column as holding a Fernet token; `rotate-keys` re-encrypts them all.
-ENCRYPTED = {"encrypted": True}
-
-
 class ExternalIntegration(Timestamped, Base):
     """A configured provider (Stripe) with its encrypted secret key and active flag."""
 

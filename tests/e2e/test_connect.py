@@ -1,0 +1,158 @@
+"""Connect, driven in Chromium step by step as seed 000 describes it."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Connection, Flow, Integration
+from tests import factories
+from tests.e2e.conftest import sign_in_as
+
+
+def add_integration(page: Page, name: str, network: str) -> None:
+    """Click Add Integration, check the Type, fill the form and save."""
+    page.get_by_role("button", name="Add Integration").click()
+    dialog = page.get_by_role("dialog", name="Add Integration")
+    expect(dialog).to_be_visible()
+    type_field = dialog.get_by_label("Type")
+    expect(type_field).to_be_disabled()
+    expect(type_field).to_have_value("design")
+    expect(type_field.locator("option:checked")).to_have_text("Design")
+    dialog.get_by_label("Integration Name").fill(name)
+    dialog.get_by_label("Network").fill(network)
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Integration created.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/connect/customers/ME-[0-9-]+/integrations/\d+$"))
+
+
+def add_connection(page: Page, name: str) -> None:
+    """Add a connection with the seed's simulator values."""
+    page.get_by_role("button", name="Add Connection").click()
+    dialog = page.get_by_role("dialog", name="Add Connection")
+    dialog.get_by_label("Name", exact=True).fill(name)
+    dialog.get_by_label("Adapter").fill("Simulator")
+    dialog.get_by_label("Method").fill("Credit Card")
+    dialog.get_by_label("Password").fill("supersecure1")
+    dialog.get_by_label("Business country").fill("AT")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Connection created.")).to_be_visible()
+    expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
+
+
+def add_flow(page: Page, name: str, connection: str) -> None:
+    """Add a flow routing initial debits to a connection."""
+    page.get_by_role("button", name="Add Flow").click()
+    dialog = page.get_by_role("dialog", name="Add Flow")
+    dialog.get_by_label("Name", exact=True).fill(name)
+    dialog.get_by_label("initial_debit").check()
+    dialog.get_by_label("Default connection").select_option(label=connection)
+    dialog.get_by_label("Retries").fill("3")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Flow created.")).to_be_visible()
+    expect(page.get_by_role("cell", name=name, exact=True)).to_be_visible()
+
+
+def test_seed_000_customer_integrations_connections_flows_and_cascade_delete(
+    page: Page, make_user, app: Flask
+) -> None:
+    sign_in_as(page, make_user("editor"))
+
+    # Create a customer and land on its page.
+    page.get_by_role("link", name="Connect").click()
+    expect(page.get_by_role("heading", name="Customers")).to_be_visible()
+    page.get_by_role("button", name="Add customer").click()
+    dialog = page.get_by_role("dialog", name="Add customer")
+    expect(dialog.get_by_label("Company").locator("option:checked")).to_have_text("Default Company")
+    dialog.get_by_label("Name").fill("Acme Payer")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Customer created.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Acme Payer")).to_be_visible()
+
+    # Add an integration, then another one.
+    add_integration(page, "Visa", "Visa")
+    add_integration(page, "Mastercard", "Mastercard")
+
+    # Select the first from the left side panel and edit its name.
+    panel = page.get_by_role("navigation", name="Integrations of Acme Payer")
+    panel.get_by_role("link", name="Visa").click()
+    expect(page.get_by_role("heading", level=1, name="Visa")).to_be_visible()
+    page.get_by_role("button", name="Edit", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Edit Integration")
+    dialog.get_by_label("Integration Name").fill("Visa Europe")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Integration updated.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Visa Europe")).to_be_visible()
+    expect(panel.get_by_role("link", name="Visa Europe")).to_be_visible()
+
+    # Add connections and flows inside it.
+    for name in ("Simulator A", "Simulator B", "Simulator C"):
+        add_connection(page, name)
+    add_flow(page, "Debits", "Simulator A")
+    add_flow(page, "Fallback", "Simulator B")
+    expect(page.get_by_role("cell", name="supersecure1")).to_have_count(0)
+
+    # Delete it: the confirmation counts what goes with it.
+    page.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("3 connections and 2 flows will be deleted")
+    dialog.get_by_role("button", name="Delete Integration").click()
+    expect(page.get_by_text("Integration deleted")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Acme Payer")).to_be_visible()
+    expect(panel.get_by_role("link", name="Visa Europe")).to_have_count(0)
+    expect(page.get_by_role("link", name="Visa Europe")).to_have_count(0)
+    expect(panel.get_by_role("link", name="Mastercard")).to_be_visible()
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Integration)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Connection)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Flow)) == 0
+
+
+def test_cancel_a_delete_keeps_the_integration(page: Page, make_user, app: Flask) -> None:
+    email = make_user("admin")
+    with app.app_context():
+        integration = factories.make_integration(
+            factories.make_customer("Cancel Payer"), name="Keep me", network="Visa"
+        )
+        factories.make_connection(integration)
+        url = f"/connect/customers/{integration.customer.public_id}/integrations/{integration.id}"
+    sign_in_as(page, email)
+    page.goto(url)
+    page.get_by_role("button", name="Delete", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("1 connection and 0 flows will be deleted")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("heading", level=1, name="Keep me")).to_be_visible()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Integration)) == 1
+
+
+def test_search_customers_as_you_type(page: Page, make_user, app: Flask) -> None:
+    email = make_user("viewer")
+    with app.app_context():
+        factories.make_customer("Alpha Payments")
+        beta = factories.make_customer("Beta Bank")
+        beta_id = beta.public_id
+    sign_in_as(page, email)
+    page.goto("/connect/")
+    results = page.locator("#customers-results")
+    expect(results.get_by_role("link", name="Beta Bank")).to_be_visible()
+    search = page.get_by_role("searchbox", name="Search customers")
+    search.press_sequentially("alp")
+    expect(results.get_by_role("link", name="Beta Bank")).to_have_count(0)
+    expect(results.get_by_role("link", name="Alpha Payments")).to_be_visible()
+    search.fill(beta_id)
+    expect(results.get_by_role("link", name="Alpha Payments")).to_have_count(0)
+    expect(results.get_by_role("link", name="Beta Bank")).to_be_visible()
+    search.fill("nobody at all")
+    expect(results).to_contain_text("No customer matches")
+    # Viewers read but do not change.
+    expect(page.get_by_role("button", name="Add customer")).to_have_count(0)
