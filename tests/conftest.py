@@ -17,6 +17,7 @@ from sqlalchemy import text
 from portal import create_app
 from portal.extensions import db, limiter
 from tests import factories
+from tests.support.fake_stripe import FakeStripe
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -71,6 +72,13 @@ def app(database_url: str) -> Iterator[Flask]:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeStripe]:
+    """Serve a fake Stripe on 127.0.0.1 (point STRIPE_API_BASE at `fake.base_url`)."""
+    with FakeStripe() as server:
+        yield server
 
 
 @pytest.fixture

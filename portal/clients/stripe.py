@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import requests
 import stripe
+
+from portal.clients.verification import Outcome, Verification
 
 logger = logging.getLogger(__name__)
 
@@ -18,28 +18,6 @@ _MIN_BODY_LEN = 24
 _BODY_CHARS_RE = re.compile(r"[A-Za-z0-9]*")
 # Stripe echoes (masked) keys inside error messages; scrub anything key-shaped.
 _KEY_LIKE_RE = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_)[A-Za-z0-9*]+")
-
-
-class Outcome(enum.Enum):
-    """Name the result of asking Stripe whether a key works."""
-
-    VALID = "valid"
-    INVALID = "invalid"
-    RESTRICTED = "restricted"
-    UNREACHABLE = "unreachable"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """Hold the outcome of a key check and a human-readable detail."""
-
-    outcome: Outcome
-    detail: str = ""
-
-    @property
-    def saved_ok(self) -> bool:
-        """Tell whether the key may be saved: Stripe accepted it, perhaps restricted."""
-        return self.outcome in (Outcome.VALID, Outcome.RESTRICTED)
 
 
 def check_key_format(key: str) -> str | None:

@@ -6,35 +6,15 @@ methods of `Provider`; the add form's list, the services and the list page all r
 
 from __future__ import annotations
 
-import enum
 import pkgutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import import_module
 from typing import Any, Protocol
 
+from portal.clients.verification import Outcome, Verification
 
-class Outcome(enum.Enum):
-    """Name the result of asking a provider whether a secret works."""
-
-    VALID = "valid"
-    INVALID = "invalid"
-    RESTRICTED = "restricted"
-    UNREACHABLE = "unreachable"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The outcome of checking a secret, with a detail safe to show (never the secret)."""
-
-    outcome: Outcome
-    detail: str = ""
-
-    @property
-    def saved_ok(self) -> bool:
-        """Tell whether the secret may be saved (it works, perhaps with fewer permissions)."""
-        return self.outcome in (Outcome.VALID, Outcome.RESTRICTED)
+__all__ = ["Outcome", "Provider", "UnknownProvider", "Verification", "get", "registry"]
 
 
 class Provider(Protocol):

@@ -29,10 +29,9 @@ class StripeProvider:
 
     def verify(self, secret: str, config: Mapping[str, Any]) -> Verification:
         """Call GET /v1/balance with the key, with the configured base URL and timeout."""
-        result = client.verify_secret_key(
+        return client.verify_secret_key(
             secret, api_base=config["STRIPE_API_BASE"], timeout=float(config["STRIPE_TIMEOUT"])
         )
-        return Verification(Outcome(result.outcome.value), result.detail)
 
     def warning(self, verification: Verification) -> str | None:
         """Name the permission a restricted key lacks, as Stripe reported it."""

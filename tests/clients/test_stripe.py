@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -28,13 +27,6 @@ BODY = "51HabcdefghijklmnopqrstUV"  # 25 letters and digits
 def make_key(marker: str = "", *, prefix: str = "sk_test_") -> str:
     """Build a well-formed key carrying a marker that steers the fake."""
     return prefix + marker + BODY
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    """Run a fake Stripe for one test."""
-    with FakeStripe() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -122,13 +114,13 @@ def verify(key: str, base_url: str, timeout: float = 2.0) -> Verification:
     return result
 
 
-def test_working_key_is_valid(fake_stripe: FakeStripe) -> None:
-    result = verify(make_key(), fake_stripe.base_url)
+def test_working_key_is_valid(fake: FakeStripe) -> None:
+    result = verify(make_key(), fake.base_url)
 
     assert result.outcome is Outcome.VALID
     assert result.saved_ok
-    assert len(fake_stripe.requests) == 1
-    request = fake_stripe.requests[0]
+    assert len(fake.requests) == 1
+    request = fake.requests[0]
     assert (request.method, request.path, request.has_auth) == (
         "GET",
         "/v1/balance",
@@ -136,48 +128,48 @@ def test_working_key_is_valid(fake_stripe: FakeStripe) -> None:
     )
 
 
-def test_rejected_key_is_invalid(fake_stripe: FakeStripe) -> None:
-    result = verify(make_key("denied"), fake_stripe.base_url)
+def test_rejected_key_is_invalid(fake: FakeStripe) -> None:
+    result = verify(make_key("denied"), fake.base_url)
 
     assert result.outcome is Outcome.INVALID
     assert not result.saved_ok
-    assert len(fake_stripe.requests) == 1
+    assert len(fake.requests) == 1
 
 
-def test_restricted_key_reports_missing_permission(fake_stripe: FakeStripe) -> None:
+def test_restricted_key_reports_missing_permission(fake: FakeStripe) -> None:
     key = make_key("noperm", prefix="rk_test_")
-    result = verify(key, fake_stripe.base_url)
+    result = verify(key, fake.base_url)
 
     assert result.outcome is Outcome.RESTRICTED
     assert result.saved_ok
     assert "rak_balance_read" in result.detail
     assert "*" not in result.detail
-    assert len(fake_stripe.requests) == 1
+    assert len(fake.requests) == 1
 
 
-def test_server_error_is_unreachable_without_retry(fake_stripe: FakeStripe) -> None:
-    result = verify(make_key("boom"), fake_stripe.base_url)
+def test_server_error_is_unreachable_without_retry(fake: FakeStripe) -> None:
+    result = verify(make_key("boom"), fake.base_url)
 
     assert result == Verification(Outcome.UNREACHABLE, "Stripe answered 500")
-    assert len(fake_stripe.requests) == 1
+    assert len(fake.requests) == 1
 
 
-def test_unexpected_client_error_reports_status(fake_stripe: FakeStripe) -> None:
-    result = verify(make_key(), fake_stripe.base_url + "/nowhere")
+def test_unexpected_client_error_reports_status(fake: FakeStripe) -> None:
+    result = verify(make_key(), fake.base_url + "/nowhere")
 
     assert result == Verification(Outcome.UNREACHABLE, "Stripe answered 404")
-    assert len(fake_stripe.requests) == 1
+    assert len(fake.requests) == 1
 
 
-def test_slow_answer_times_out(fake_stripe: FakeStripe) -> None:
+def test_slow_answer_times_out(fake: FakeStripe) -> None:
     started = time.monotonic()
-    result = verify(make_key("slow"), fake_stripe.base_url, timeout=0.5)
+    result = verify(make_key("slow"), fake.base_url, timeout=0.5)
     elapsed = time.monotonic() - started
 
     assert result.outcome is Outcome.UNREACHABLE
     assert result.detail == "timed out after 0.5 s"
     assert elapsed < 2.0
-    assert len(fake_stripe.requests) == 1
+    assert len(fake.requests) == 1
 
 
 def test_stop_releases_a_pending_slow_answer() -> None:
@@ -194,19 +186,19 @@ def test_refused_connection_is_unreachable(closed_port_url: str) -> None:
     assert result == Verification(Outcome.UNREACHABLE, "connection refused")
 
 
-def test_malformed_key_is_not_sent(fake_stripe: FakeStripe) -> None:
+def test_malformed_key_is_not_sent(fake: FakeStripe) -> None:
     result = verify_secret_key(
-        "sk_test_short\r\nX-Injected: 1", api_base=fake_stripe.base_url, timeout=1.0
+        "sk_test_short\r\nX-Injected: 1", api_base=fake.base_url, timeout=1.0
     )
 
     assert result.outcome is Outcome.INVALID
-    assert fake_stripe.requests == []
+    assert fake.requests == []
 
 
-def test_concurrent_checks_do_not_mix_keys(fake_stripe: FakeStripe) -> None:
+def test_concurrent_checks_do_not_mix_keys(fake: FakeStripe) -> None:
     markers = ["", "denied", "noperm", "boom"] * 5
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda m: verify(make_key(m), fake_stripe.base_url), markers))
+        results = list(pool.map(lambda m: verify(make_key(m), fake.base_url), markers))
 
     expected = {
         "": Outcome.VALID,
@@ -215,20 +207,20 @@ def test_concurrent_checks_do_not_mix_keys(fake_stripe: FakeStripe) -> None:
         "boom": Outcome.UNREACHABLE,
     }
     assert [r.outcome for r in results] == [expected[m] for m in markers]
-    assert len(fake_stripe.requests) == len(markers)
+    assert len(fake.requests) == len(markers)
 
 
-def test_key_never_logged(fake_stripe: FakeStripe, caplog: pytest.LogCaptureFixture) -> None:
+def test_key_never_logged(fake: FakeStripe, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     for marker in ("", "denied", "noperm", "boom"):
         key = make_key(marker)
-        verify(key, fake_stripe.base_url)
+        verify(key, fake.base_url)
         assert key not in caplog.text
 
 
-def test_global_stripe_state_untouched(fake_stripe: FakeStripe) -> None:
+def test_global_stripe_state_untouched(fake: FakeStripe) -> None:
     before = (stripe_lib.api_key, stripe_lib.api_base, stripe_lib.max_network_retries)
-    verify(make_key(), fake_stripe.base_url)
+    verify(make_key(), fake.base_url)
     assert (
         stripe_lib.api_key,
         stripe_lib.api_base,

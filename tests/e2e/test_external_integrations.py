@@ -19,13 +19,6 @@ from tests.support.stripe_app import stripe_app, stripe_key
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeStripe]:
-    """Serve a fake Stripe that the portal under test verifies keys against."""
-    with FakeStripe() as server:
-        yield server
-
-
-@pytest.fixture
 def app(database_url: str, fake: FakeStripe) -> Iterator[Flask]:
     """Serve the portal with STRIPE_API_BASE pointing at the fake Stripe."""
     yield from stripe_app(database_url, fake.base_url)

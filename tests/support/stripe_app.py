@@ -11,7 +11,6 @@ from flask import Flask
 from portal import create_app
 from portal.extensions import db
 from tests.conftest import empty_tables, overrides
-from tests.support.fake_stripe import FakeStripe
 
 # Short enough that the fake's slow answer times out quickly, long enough for a loaded machine.
 STRIPE_TIMEOUT = 1.0
@@ -28,12 +27,6 @@ def stripe_app(database_url: str, api_base: str, **extra) -> Iterator[Flask]:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def fake_stripe() -> Iterator[FakeStripe]:
-    """Yield a running FakeStripe and stop it afterwards."""
-    with FakeStripe() as fake:
-        yield fake
 
 
 def closed_port_url() -> str:

@@ -23,13 +23,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeStripe]:
-    """Serve a fake Stripe for the test."""
-    with FakeStripe() as server:
-        yield server
-
-
-@pytest.fixture
 def app(database_url: str, fake: FakeStripe) -> Iterator[Flask]:
     """Return an app whose key checks go to the fake Stripe."""
     yield from stripe_app(database_url, fake.base_url)
