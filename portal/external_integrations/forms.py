@@ -55,10 +55,14 @@ class IntegrationCreateForm(FlaskForm):
     )
     active = BooleanField("Active")
 
+    #: Set when validation refused the key for its shape (the view audits that failure).
+    malformed_secret = False
+
     def validate_secret(self, field: PasswordField) -> None:
         """Refuse a malformed key next to the field, alongside any other error of the form."""
         problem = check_secret_format(self.provider.data or "", field.data or "")
         if problem:
+            self.malformed_secret = True
             raise ValidationError(problem)
 
 
@@ -77,8 +81,12 @@ class IntegrationEditForm(FlaskForm):
     )
     active = BooleanField("Active")
 
+    #: Set when validation refused the new key for its shape (the view audits that failure).
+    malformed_secret = False
+
     def validate_secret(self, field: PasswordField) -> None:
         """Refuse a malformed new key next to the field."""
         problem = field.data and check_secret_format(self.provider_slug, field.data)
         if problem:
+            self.malformed_secret = True
             raise ValidationError(problem)

@@ -8,7 +8,7 @@ from portal import providers
 from portal.access import admin_required
 from portal.external_integrations.forms import IntegrationCreateForm, IntegrationEditForm
 from portal.forms import attach_error
-from portal.htmx import hx_redirect, is_htmx, render_page_or_partial
+from portal.htmx import hx_redirect, is_htmx, render_confirm, render_page_or_partial
 from portal.services import external_integrations as service
 from portal.services.errors import DomainError
 from portal.viewutils import current_actor
@@ -78,6 +78,10 @@ def create():
         else:
             announce(saved, "added")
             return hx_redirect(url_for("external_integrations.index"))
+    elif form.malformed_secret:
+        service.record_malformed_key(
+            current_actor(), action="external_integration.create", name=form.name.data
+        )
     return render_page_or_partial(
         "external_integrations/new.html",
         "external_integrations/_form.html",
@@ -134,6 +138,13 @@ def update(integration_id: int):
         else:
             announce(saved, "updated")
             return hx_redirect(url_for("external_integrations.index"))
+    elif form.malformed_secret:
+        service.record_malformed_key(
+            current_actor(),
+            action="external_integration.update",
+            name=integration.name,
+            target=integration,
+        )
     return render_page_or_partial(
         "external_integrations/edit.html",
         "external_integrations/_form.html",
@@ -149,9 +160,7 @@ def confirm_delete(integration_id: int):
     """Ask before deleting an integration."""
     integration = service.get_integration(integration_id)
     label = providers.label_of(integration.provider)
-    return render_page_or_partial(
-        "confirm.html",
-        "_confirm.html",
+    return render_confirm(
         title=f"Delete “{integration.name}”?",
         message=(
             f"The {label} integration and its stored secret key are deleted, "

@@ -114,6 +114,21 @@ def check_secret_format(provider_slug: str, secret: str) -> str | None:
     return invalid_key_message(problem) if problem else None
 
 
+def record_malformed_key(
+    actor: Actor, *, action: str, name: str | None, target: ExternalIntegration | None = None
+) -> None:
+    """Audit a key refused for its shape: a failed verification that never reached the provider."""
+    audit.record_alone(
+        actor,
+        action,
+        target,
+        object_type=OBJECT_TYPE,
+        object_label=name or None,
+        outcome="failure",
+        changes={"secret": audit.REDACTED, "verification": "malformed"},
+    )
+
+
 def _verify(
     actor: Actor,
     provider: Provider,

@@ -129,7 +129,11 @@ def test_adding_without_javascript_redirects_with_303(client, admin):
 @pytest.mark.parametrize(
     ("secret", "message", "audited"),
     [
-        ("not-a-key", "The secret key is invalid. It must start with sk_ or rk_.", []),
+        (
+            "not-a-key",
+            "The secret key is invalid. It must start with sk_ or rk_.",
+            [("external_integration.create", "failure")],
+        ),
         (
             stripe_key("denied"),
             "The secret key is invalid. Stripe rejected the key.",
@@ -268,6 +272,10 @@ def test_editing_with_an_invalid_key_keeps_the_stored_one(app, client, admin):
     assert "The secret key is invalid." in response.get_data(as_text=True)
     page = client.get(BASE + "/").get_data(as_text=True)
     assert ">Main<" in page and f"...{key[-4:]}" in page
+    assert audit_actions(app)[-1] == ("external_integration.update", "failure")
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event.changes == {"secret": "[redacted]", "verification": "malformed"}
 
 
 def test_the_switch_toggles_in_place_with_a_confirmation(app, client, admin):
