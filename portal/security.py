@@ -7,7 +7,9 @@ from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'; form-action 'self'"
+    "frame-ancestors 'none'; form-action 'self'; "
+    # Pico.css draws select chevrons, checkbox ticks and switch knobs as data: SVG images.
+    "img-src 'self' data:"
 )
 
 

@@ -76,16 +76,25 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 def new_page(browser: Browser, live_server: LiveServer):
     """Return a factory of pages, each in its own browser context (its own cookies)."""
     contexts = []
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        # The CSP forbids inline script and style: any violation is a bug in a template.
+        if message.type == "error" and "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def _new_page() -> Page:
         context = browser.new_context(base_url=live_server.url)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield _new_page
     for context in contexts:
         context.close()
+    assert not violations, violations
 
 
 @pytest.fixture
