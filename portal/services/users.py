@@ -106,9 +106,28 @@ def sign_out(actor: Actor, token: str | None) -> None:
     db.session.commit()
 
 
-def list_users() -> list[User]:
-    """Return every user, by e-mail."""
-    return list(db.session.scalars(select(User).order_by(User.email)))
+@dataclass(frozen=True)
+class UserPage:
+    """One page of users by e-mail, and the e-mail the next page starts after."""
+
+    users: list[User]
+    next_after: str | None
+
+
+def list_users(search: str = "", *, after: str | None = None, limit: int = 50) -> UserPage:
+    """Return a page of users whose e-mail contains the search, by e-mail (keyset on email)."""
+    query = select(User).order_by(User.email).limit(limit + 1)
+    if search.strip():
+        escaped = (
+            search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
+        query = query.where(User.email.like(f"%{escaped}%", escape="\\"))
+    if after:
+        query = query.where(User.email > after)
+    rows = list(db.session.scalars(query))
+    return UserPage(
+        users=rows[:limit], next_after=rows[limit - 1].email if len(rows) > limit else None
+    )
 
 
 def get_user(user_id: int) -> User:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 
 from portal.access import admin_required
 from portal.forms import attach_error
@@ -23,8 +23,17 @@ def render_row(user, status: int = 200):
 @bp.get("/")
 @admin_required
 def index():
-    """List users."""
-    return render_template("users/index.html", users=users.list_users(), role_choices=ROLE_CHOICES)
+    """List users, searched by e-mail as you type, fifty a page."""
+    search = request.args.get("q", "").strip()[:254]
+    after = request.args.get("after", "")[:254] or None
+    return render_page_or_partial(
+        "users/index.html",
+        "users/_results.html",
+        page=users.list_users(search, after=after),
+        search=search,
+        after=after,
+        role_choices=ROLE_CHOICES,
+    )
 
 
 @bp.get("/new")

@@ -156,3 +156,17 @@ def test_audit_log_shows_the_actions_and_filters_them(page: Page, make_user) -> 
     page.get_by_role("button", name="Apply filters").click()
     expect(table.get_by_role("cell", name="auth.sign_in")).to_have_count(0)
     expect(table.get_by_role("cell", name="user.create").first).to_be_visible()
+
+
+def test_admin_searches_users_as_they_type(page: Page, make_user) -> None:
+    make_user("editor", "alice@example.com")
+    make_user("viewer", "bob@example.com")
+    sign_in_as(page, make_user("admin"))
+    page.goto("/system/users/")
+    table = page.locator("#users-table")
+    expect(table.get_by_role("cell", name="bob@example.com")).to_be_visible()
+    page.get_by_role("searchbox", name="Search users").fill("ali")
+    expect(table.get_by_role("cell", name="alice@example.com")).to_be_visible()
+    expect(table.get_by_role("cell", name="bob@example.com")).to_have_count(0)
+    page.get_by_role("searchbox", name="Search users").fill("zzz")
+    expect(table.get_by_text("No user's e-mail contains “zzz”.")).to_be_visible()

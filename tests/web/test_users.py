@@ -156,3 +156,30 @@ def test_an_admin_cannot_deactivate_themselves(app: Flask, client, login) -> Non
 def test_unknown_user_ids_give_404(client, login) -> None:
     login("admin")
     assert client.get("/system/users/999999/deactivate").status_code == 404
+
+
+def test_the_list_is_searched_by_email_and_paged_by_keyset(app: Flask, client, login) -> None:
+    login("admin", email="boss@example.com")
+    with app.app_context():
+        # Listing needs rows, not sign-ins: skip sixty argon2 hashes.
+        emails = [f"staff{n:02d}@example.com" for n in range(60)] + ["100%_literal@example.com"]
+        db.session.add_all(User(email=e, password_hash="-", role="viewer") for e in emails)
+        db.session.commit()
+
+    first = client.get("/system/users/?q=STAFF", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
+    assert first.count('id="user-') == 50 and "boss@example.com" not in first
+    assert "staff49@example.com" in first and "staff50@example.com" not in first
+    second = client.get(
+        "/system/users/?q=staff&after=staff49@example.com", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert second.startswith('<div id="users-results">')
+    assert second.count('id="user-') == 10 and "Next users" not in second
+    assert "First page" in second
+
+    # LIKE wildcards typed by the user are matched literally.
+    literal = client.get("/system/users/?q=0%25_").get_data(as_text=True)
+    assert literal.count('id="user-') == 1 and "100%_literal@example.com" in literal
+    empty = client.get("/system/users/?q=nobody").get_data(as_text=True)
+    assert "No user's e-mail contains “nobody”." in empty
