@@ -15,6 +15,11 @@ from portal.viewutils import current_actor
 bp = Blueprint("companies", __name__, url_prefix="/account/companies")
 
 
+def rename_form(**data) -> CompanyForm:
+    """Return the rename form; its prefix keeps its ids apart from the add form on the page."""
+    return CompanyForm(prefix="rename", **data)
+
+
 @bp.get("/")
 @admin_required
 def index():
@@ -55,7 +60,7 @@ def edit(company_id: int):
         "companies/edit.html",
         "companies/_rename_form.html",
         company=company,
-        form=CompanyForm(name=company.name),
+        form=rename_form(name=company.name),
     )
 
 
@@ -64,7 +69,7 @@ def edit(company_id: int):
 def update(company_id: int):
     """Rename a company."""
     company = companies.get_company(company_id)
-    form = CompanyForm()
+    form = rename_form()
     if form.validate_on_submit():
         try:
             companies.rename_company(current_actor(), company, form.name.data)
