@@ -28,6 +28,14 @@ CHROMIUM_ARGS = [
 
 expect.set_options(timeout=10_000)
 
+DUPLICATE_IDS = """() => {
+  const seen = new Set(), repeated = new Set();
+  for (const node of document.querySelectorAll("[id]")) {
+    (seen.has(node.id) ? repeated : seen).add(node.id);
+  }
+  return [...repeated];
+}"""
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test in this folder as end-to-end."""
@@ -92,9 +100,14 @@ def new_page(browser: Browser, live_server: LiveServer):
         return page
 
     yield _new_page
+    duplicates = []
     for context in contexts:
+        for open_page in context.pages:
+            # A repeated id breaks label-for and aria references for assistive technology.
+            duplicates += open_page.evaluate(DUPLICATE_IDS)
         context.close()
     assert not violations, violations
+    assert not duplicates, f"duplicate element ids: {duplicates}"
 
 
 @pytest.fixture
