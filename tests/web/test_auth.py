@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
@@ -233,3 +234,31 @@ def test_setup_creates_the_admin_and_default_company(app: Flask, client: FlaskCl
         actions = set(db.session.scalars(select(AuditEvent.action)))
         assert {"setup.complete", "company.create", "auth.sign_in"} <= actions
     assert client.get("/setup").status_code == 404
+
+
+def test_nothing_secret_reaches_the_logs(
+    app: Flask, client: FlaskClient, viewer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sign_in(client, viewer, "a wrong password 1")
+    sign_in(client, viewer)
+    token = csrf_token(client, "/account/password")
+    client.post(
+        "/account/password",
+        data={
+            "current_password": factories.PASSWORD,
+            "password": "another long passphrase",
+            "confirm": "another long passphrase",
+            "csrf_token": token,
+        },
+    )
+    cookie = client.get_cookie("portal_session").value
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for secret in (
+        factories.PASSWORD,
+        "a wrong password 1",
+        "another long passphrase",
+        token,
+        cookie,
+    ):
+        assert secret not in logged
