@@ -313,7 +313,7 @@ def update_connection(customer_id: str, integration_id: int, connection_id: str)
     customer, integration, connection = _connection_scope(
         customer_id, integration_id, connection_id
     )
-    submission = forms.connection_submission(request.form)
+    submission = forms.connection_submission(request.form, connection)
     if submission.model is not None:
         try:
             connect.update_connection(current_actor(), connection, submission.model)
@@ -455,7 +455,7 @@ def edit_flow(customer_id: str, integration_id: int, flow_id: int):
 def update_flow(customer_id: str, integration_id: int, flow_id: int):
     """Save a flow's changes."""
     customer, integration, flow = _flow_scope(customer_id, integration_id, flow_id)
-    submission = forms.flow_submission(request.form)
+    submission = forms.flow_submission(request.form, flow)
     status = 422
     if submission.model is not None:
         try:
