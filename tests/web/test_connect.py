@@ -297,6 +297,7 @@ def test_delete_confirmation_counts_what_goes_and_deletes_it_all(app, client, lo
         spare = [factories.make_connection(integration) for _ in range(2)]
         factories.make_flow(integration, spare[0])
     body = client.get(world["base"] + "/delete", headers=HTMX).get_data(as_text=True)
+    assert "also deletes all its flows and connections" in body  # seed 000's caution
     assert "3 connections and 2 flows will be deleted" in body
     assert ">Delete Integration</button>" in body
     response = post(client, world["base"] + "/delete")
