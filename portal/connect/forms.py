@@ -49,8 +49,26 @@ class Submission(Generic[M]):
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _text(form: MultiDict, name: str) -> str:
-    return form.get(name, "")
+def _text(form: MultiDict, name: str, current: Any = "") -> Any:
+    """Read a text control; a control missing from the post keeps its current value."""
+    return form.get(name, current)
+
+
+def _flag(form: MultiDict, name: str, current: bool = False) -> bool:
+    """Read a checkbox; a control missing from the post keeps its current value.
+
+    An unchecked checkbox posts nothing, so each one travels with a hidden empty companion
+    of the same name: [""] is unchecked, ["", "y"] checked, and no value at all means the
+    control was not on the form, which must not turn the flag off.
+    """
+    posted = form.getlist(name)
+    return any(posted) if posted else current
+
+
+def _choices(form: MultiDict, name: str, current: list[str]) -> list[str]:
+    """Read a group of checkboxes (with its hidden companion) like _flag reads one."""
+    posted = form.getlist(name)
+    return [value for value in posted if value] if posted else list(current)
 
 
 def _control(path: str) -> str:
@@ -134,7 +152,8 @@ def integration_submission(
 ) -> Submission[IntegrationInput]:
     """Parse the integration form; the network of an existing integration stays as it is."""
     network = integration.network if integration else _text(form, "network")
-    values = {"name": _text(form, "name"), "network": network, "type": form.get("type")}
+    name = _text(form, "name", integration.name if integration else "")
+    values = {"name": name, "network": network, "type": form.get("type")}
     return _validate(IntegrationInput, {"name": values["name"], "network": network}, values)
 
 
@@ -143,14 +162,27 @@ def integration_values(integration: Integration) -> dict[str, Any]:
     return {"name": integration.name, "network": integration.network, "type": integration.type}
 
 
-def connection_submission(form: MultiDict) -> Submission[ConnectionInput]:
-    """Parse the connection form into a ConnectionInput (empty secrets mean keep/generate)."""
-    values: dict[str, Any] = {name: _text(form, name) for name in CONNECTION_TEXT_FIELDS}
-    values.update({name: _text(form, name) for name in CONFIG_TEXT_FIELDS})
-    values.update({name: name in form for name in (*CONNECTION_FLAGS, "test_mode")})
-    values["disabled_transaction_types"] = form.getlist("disabled_transaction_types")
-    for name in ("extra_data", "settings", "terminals"):
-        values[name] = _text(form, name)
+MAPPING_TEXT_FIELDS = ("extra_data", "settings", "terminals")
+RETYPE_MESSAGE = "Enter it again: a secret is never sent back to the page."
+
+
+def connection_submission(
+    form: MultiDict, connection: Connection | None = None
+) -> Submission[ConnectionInput]:
+    """Parse the connection form into a ConnectionInput (empty secrets mean keep/generate).
+
+    On edit, a control missing from the post keeps the connection's current value, so a
+    field the user did not touch is never cleared or switched off.
+    """
+    current = connection_values(connection)
+    text_fields = (*CONNECTION_TEXT_FIELDS, *CONFIG_TEXT_FIELDS, *MAPPING_TEXT_FIELDS)
+    values: dict[str, Any] = {name: _text(form, name, current[name]) for name in text_fields}
+    values.update(
+        {name: _flag(form, name, current[name]) for name in (*CONNECTION_FLAGS, "test_mode")}
+    )
+    values["disabled_transaction_types"] = _choices(
+        form, "disabled_transaction_types", current["disabled_transaction_types"]
+    )
 
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
@@ -179,16 +211,27 @@ def connection_submission(form: MultiDict) -> Submission[ConnectionInput]:
         # A malformed key/value text is as invalid as a bad value: nothing is saved.
         submission.model = None
         submission.errors = {**submission.errors, **errors}
+    if submission.errors:
+        # Secrets are not rendered back; say so, or an empty field would silently keep the
+        # old secret on the next Save.
+        for name in SECRET_FIELDS:
+            if _text(form, name).strip() and name not in submission.errors:
+                submission.errors[name] = RETYPE_MESSAGE
     return submission
 
 
 def connection_values(connection: Connection | None) -> dict[str, Any]:
     """Return a connection's values as its form shows them (never its secrets)."""
     if connection is None:
-        return {"postback_format": "inherit", "disabled_transaction_types": []}
-    values: dict[str, Any] = {
-        name: getattr(connection, name) or "" for name in CONNECTION_TEXT_FIELDS
-    }
+        values: dict[str, Any] = {
+            name: ""
+            for name in (*CONNECTION_TEXT_FIELDS, *CONFIG_TEXT_FIELDS, *MAPPING_TEXT_FIELDS)
+        }
+        values.update({name: False for name in (*CONNECTION_FLAGS, "test_mode")})
+        values["postback_format"] = "inherit"
+        values["disabled_transaction_types"] = []
+        return values
+    values = {name: getattr(connection, name) or "" for name in CONNECTION_TEXT_FIELDS}
     values.update({name: getattr(connection, name) or "" for name in CONFIG_TEXT_FIELDS})
     values.update({name: getattr(connection, name) for name in (*CONNECTION_FLAGS, "test_mode")})
     values["disabled_transaction_types"] = list(connection.disabled_transaction_types or [])
@@ -198,15 +241,18 @@ def connection_values(connection: Connection | None) -> dict[str, Any]:
     return values
 
 
-def flow_submission(form: MultiDict) -> Submission[FlowInput]:
-    """Parse the flow form."""
+def flow_submission(form: MultiDict, flow: Flow | None = None) -> Submission[FlowInput]:
+    """Parse the flow form; on edit a control missing from the post keeps its value."""
+    current = flow_values(flow)
     values = {
-        "name": _text(form, "name"),
-        "transaction_types": form.getlist("transaction_types"),
-        "default_connection_id": _text(form, "default_connection_id"),
-        "re_route_recurring": "re_route_recurring" in form,
-        "retries": _text(form, "retries"),
-        "expiry_hours": _text(form, "expiry_hours"),
+        "name": _text(form, "name", current["name"]),
+        "transaction_types": _choices(form, "transaction_types", current["transaction_types"]),
+        "default_connection_id": _text(
+            form, "default_connection_id", current["default_connection_id"]
+        ),
+        "re_route_recurring": _flag(form, "re_route_recurring", current["re_route_recurring"]),
+        "retries": _text(form, "retries", current["retries"]),
+        "expiry_hours": _text(form, "expiry_hours", current["expiry_hours"]),
     }
     data = dict(values)
     for name in ("retries", "expiry_hours"):
@@ -219,7 +265,14 @@ def flow_submission(form: MultiDict) -> Submission[FlowInput]:
 def flow_values(flow: Flow | None) -> dict[str, Any]:
     """Return a flow's values as its form shows them."""
     if flow is None:
-        return {"transaction_types": [], "retries": 0, "expiry_hours": 0}
+        return {
+            "name": "",
+            "transaction_types": [],
+            "default_connection_id": "",
+            "re_route_recurring": False,
+            "retries": 0,
+            "expiry_hours": 0,
+        }
     return {
         "name": flow.name,
         "transaction_types": list(flow.transaction_types or []),

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, render_template, request, url_for
 
 from portal.access import writer_required
 from portal.connect import forms
-from portal.htmx import hx_redirect, is_htmx, render_page_or_partial
+from portal.htmx import hx_redirect, is_htmx, render_confirm, render_page_or_partial
 from portal.models import Connection, Customer, Integration, IntegrationType
 from portal.schemas.connect import POSTBACK_FORMATS, TRANSACTION_TYPES
 from portal.services import companies, connect, customers
@@ -220,11 +220,12 @@ def confirm_delete_integration(customer_id: str, integration_id: int):
     """Ask before deleting, naming the connections and flows that go with the integration."""
     _, integration = _scope(customer_id, integration_id)
     summary = connect.deletion_summary(integration)
-    return render_page_or_partial(
-        "confirm.html",
-        "_confirm.html",
+    return render_confirm(
         title=f"Delete integration “{integration.name}”?",
-        message=f"{summary.sentence}. This cannot be undone.",
+        message=(
+            "Deleting this integration also deletes all its flows and connections: "
+            f"{summary.sentence}. This cannot be undone."
+        ),
         action=url_for(
             "connect.delete_integration",
             customer_id=customer_id,
@@ -313,7 +314,7 @@ def update_connection(customer_id: str, integration_id: int, connection_id: str)
     customer, integration, connection = _connection_scope(
         customer_id, integration_id, connection_id
     )
-    submission = forms.connection_submission(request.form)
+    submission = forms.connection_submission(request.form, connection)
     if submission.model is not None:
         try:
             connect.update_connection(current_actor(), connection, submission.model)
@@ -455,7 +456,7 @@ def edit_flow(customer_id: str, integration_id: int, flow_id: int):
 def update_flow(customer_id: str, integration_id: int, flow_id: int):
     """Save a flow's changes."""
     customer, integration, flow = _flow_scope(customer_id, integration_id, flow_id)
-    submission = forms.flow_submission(request.form)
+    submission = forms.flow_submission(request.form, flow)
     status = 422
     if submission.model is not None:
         try:
@@ -475,9 +476,7 @@ def update_flow(customer_id: str, integration_id: int, flow_id: int):
 def confirm_delete_flow(customer_id: str, integration_id: int, flow_id: int):
     """Ask before deleting a flow."""
     _, integration, flow = _flow_scope(customer_id, integration_id, flow_id)
-    return render_page_or_partial(
-        "confirm.html",
-        "_confirm.html",
+    return render_confirm(
         title=f"Delete flow “{flow.name}”?",
         message="Its default connection stays. This cannot be undone.",
         action=url_for(

@@ -34,6 +34,15 @@
     openModals(document.getElementById("modal-root") || document);
   });
 
+  // A swap that removes the focused element (the Next link on the last page) leaves focus on
+  // the body; a region marked data-keep-focus takes it so keyboard users stay where they were.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var region = event.target;
+    if (document.activeElement === document.body && region.hasAttribute && region.hasAttribute("data-keep-focus")) {
+      region.focus();
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     var messages = {

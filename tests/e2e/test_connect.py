@@ -156,3 +156,69 @@ def test_search_customers_as_you_type(page: Page, make_user, app: Flask) -> None
     expect(results).to_contain_text("No customer matches")
     # Viewers read but do not change.
     expect(page.get_by_role("button", name="Add customer")).to_have_count(0)
+
+
+def test_page_through_customers_with_the_keyboard(page: Page, make_user, app: Flask) -> None:
+    email = make_user("viewer")
+    with app.app_context():
+        for index in range(60):
+            factories.make_customer(f"Customer {index:02d}")
+    sign_in_as(page, email)
+    page.goto("/connect/")
+    results = page.get_by_role("region", name="Customers")
+    page.get_by_role("link", name="Next").focus()
+    page.keyboard.press("Enter")
+    expect(results.get_by_role("link", name="Customer 25")).to_be_visible()
+    # The swapped-in Next link keeps the focus, so Enter walks on.
+    expect(page.get_by_role("link", name="Next")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(results.get_by_role("link", name="Customer 59")).to_be_visible()
+    # The last page has no Next link: the results take the focus, not the top of the page.
+    expect(results).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(results.get_by_role("link", name="Customer 50")).to_be_focused()
+
+
+def test_editing_a_connection_changes_only_what_the_user_touched(
+    page: Page, make_user, app: Flask
+) -> None:
+    email = make_user("editor")
+    with app.app_context():
+        integration = factories.make_integration(factories.make_customer("Edit Payer"))
+        connection = factories.make_connection(
+            integration,
+            name="Simulator A",
+            config={"password": "supersecure1", "test_mode": True, "language": "de"},
+            scheduler_enabled=True,
+            disabled_transaction_types=["refund", "payout"],
+            terminals=[{"terminal_id": "ID-0001", "disabled": True}],
+        )
+        public_id, password = connection.public_id, connection.password_encrypted
+        url = f"/connect/customers/{integration.customer.public_id}/integrations/{integration.id}"
+    sign_in_as(page, email)
+    page.goto(url)
+
+    def edit(change) -> None:
+        page.get_by_role("button", name="Edit connection").click()
+        dialog = page.get_by_role("dialog", name="Edit Connection")
+        change(dialog)
+        dialog.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Connection updated.").last).to_be_visible()
+
+    edit(lambda dialog: dialog.get_by_label("Name", exact=True).fill("Simulator A2"))
+    with app.app_context():
+        stored = db.session.scalar(select(Connection).where(Connection.public_id == public_id))
+        assert stored.name == "Simulator A2" and stored.password_encrypted == password
+        assert stored.test_mode and stored.scheduler_enabled and stored.language == "de"
+        assert stored.disabled_transaction_types == ["refund", "payout"]
+        assert stored.terminals == [{"terminal_id": "ID-0001", "disabled": True}]
+
+    def uncheck(dialog) -> None:
+        dialog.get_by_label("Test mode").uncheck()
+        dialog.get_by_label("refund", exact=True).uncheck()
+
+    edit(uncheck)
+    with app.app_context():
+        stored = db.session.scalar(select(Connection).where(Connection.public_id == public_id))
+        assert not stored.test_mode and stored.scheduler_enabled
+        assert stored.disabled_transaction_types == ["payout"]

@@ -16,6 +16,7 @@ from portal.services import connect, customers
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, InvalidInput, NotFound
 from tests import factories
+from tests.services.test_users import run_concurrently
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -110,6 +111,25 @@ def test_a_network_is_unique_per_customer_regardless_of_case() -> None:
     # Another customer may connect with the same network.
     factories.make_integration(factories.make_customer(), network="Visa")
     assert count(Integration) == 2
+
+
+@pytest.mark.services
+def test_concurrent_adds_of_one_network_give_one_integration(app) -> None:
+    customer = factories.make_customer()
+    customer_id = customer.id
+
+    def add(n: int) -> Integration:
+        payer = db.session.get(Customer, customer_id)
+        return connect.create_integration(
+            ACTOR, payer, IntegrationInput(name=f"Visa {n}", network="Visa")
+        )
+
+    results = run_concurrently(app, 4, add)
+    assert sum(isinstance(r, Integration) for r in results) == 1
+    errors = [r for r in results if not isinstance(r, Integration)]
+    assert all(isinstance(e, Conflict) and e.field == "network" for e in errors), errors
+    db.session.expire_all()
+    assert count(Integration) == 1 and len(events("integration.create")) == 1
 
 
 def test_rename_keeps_the_type_when_none_is_sent() -> None:
@@ -294,6 +314,22 @@ def test_connection_names_are_unique_per_integration() -> None:
         factories.make_connection(integration, name="Primary")
     assert info.value.field == "name"
     factories.make_connection(factories.make_integration(), name="Primary")
+
+
+@pytest.mark.services
+def test_concurrent_adds_of_one_connection_name_give_one_connection(app) -> None:
+    integration_id = factories.make_integration().id
+
+    def add(n: int) -> Connection:
+        integration = db.session.get(Integration, integration_id)
+        return connect.create_connection(ACTOR, integration, connection_input(name="Primary"))
+
+    results = run_concurrently(app, 4, add)
+    assert sum(isinstance(r, Connection) for r in results) == 1
+    errors = [r for r in results if not isinstance(r, Connection)]
+    assert all(isinstance(e, Conflict) and e.field == "name" for e in errors), errors
+    db.session.expire_all()
+    assert count(Connection) == 1
 
 
 def test_connections_of_another_integration_are_not_found() -> None:

@@ -297,6 +297,7 @@ def test_delete_confirmation_counts_what_goes_and_deletes_it_all(app, client, lo
         spare = [factories.make_connection(integration) for _ in range(2)]
         factories.make_flow(integration, spare[0])
     body = client.get(world["base"] + "/delete", headers=HTMX).get_data(as_text=True)
+    assert "also deletes all its flows and connections" in body  # seed 000's caution
     assert "3 connections and 2 flows will be deleted" in body
     assert ">Delete Integration</button>" in body
     response = post(client, world["base"] + "/delete")
@@ -440,6 +441,86 @@ def test_edit_with_empty_secrets_keeps_them(app, client, login, world) -> None:
         assert connection.password_encrypted == before
 
 
+def connection_row(app: Flask, public_id: str) -> dict:
+    """Return the stored columns of a connection."""
+    with app.app_context():
+        connection = db.session.scalar(select(Connection).where(Connection.public_id == public_id))
+        return {c.name: getattr(connection, c.name) for c in Connection.__table__.columns}
+
+
+@pytest.fixture
+def configured(app: Flask, world) -> str:
+    """Add a connection with every flag on and every optional field filled."""
+    with app.app_context():
+        integration = db.session.get(Integration, int(world["integration"]))
+        return factories.make_connection(
+            integration,
+            name="Configured",
+            public_integration_key="4nhDxztY3bBeozkyd7Zs",
+            business_country="AT",
+            description="My test Connector",
+            config={
+                "username": "asmith",
+                "password": "supersecure1",
+                "api_secret": "ljkllLkklmKLlk3",
+                "language": "de",
+                "test_mode": True,
+                "extra_data": {"setting": "test"},
+            },
+            disabled_transaction_types=["refund"],
+            postback_format="xml",
+            scheduler_enabled=True,
+            virtual_terminal_enabled=True,
+            alias="default",
+            terminals=[{"terminal_id": "ID-0001", "disabled": True}],
+            settings={"tx:expiration-minutes": "900"},
+        ).public_id
+
+
+def test_edit_keeps_every_field_the_post_does_not_carry(app, client, login, world, configured):
+    login("editor")
+    before = connection_row(app, configured)
+    response = post(client, f"{world['base']}/connections/{configured}", {"name": "Renamed"})
+    assert response.status_code == 303
+    after = connection_row(app, configured)
+    assert after.pop("name") == "Renamed"
+    before.pop("name"), before.pop("updated_at"), after.pop("updated_at")
+    assert after == before
+
+
+def test_edit_turns_off_only_the_checkboxes_the_user_unchecked(
+    app, client, login, world, configured
+) -> None:
+    login("editor")
+    url = f"{world['base']}/connections/{configured}"
+    form = client.get(url + "/edit").get_data(as_text=True)
+    # Each checkbox and checkbox group carries a hidden empty companion of its name.
+    for name in ("test_mode", "scheduler_enabled", "disabled_transaction_types"):
+        assert f'<input type="hidden" name="{name}" value="">' in form
+    # The browser posts only the companion of an unchecked box, and both for a checked one.
+    data = {"test_mode": "", "scheduler_enabled": ["", "y"], "disabled_transaction_types": ""}
+    assert post(client, url, data).status_code == 303
+    row = connection_row(app, configured)
+    assert row["test_mode"] is False and row["disabled_transaction_types"] == []
+    assert row["scheduler_enabled"] is True and row["virtual_terminal_enabled"] is True
+
+
+def test_a_refused_edit_asks_to_type_the_new_secret_again(app, client, login, world, configured):
+    login("editor")
+    before = connection_row(app, configured)
+    url = f"{world['base']}/connections/{configured}"
+    data = {"password": "typed-new-password", "business_country": "at", "alias": "typed alias"}
+    response = post(client, url, data, headers=HTMX)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="field-business_country-error"' in body
+    assert 'id="field-password-error"' in body and "Enter it again" in body
+    assert 'id="field-api_secret-error"' not in body  # nothing was typed there
+    assert "typed-new-password" not in body
+    assert 'value="at"' in body and 'value="typed alias"' in body  # what the user typed
+    assert connection_row(app, configured) == before
+
+
 def test_disable_and_enable_swap_the_row(app, client, login, world) -> None:
     login("editor")
     url = f"{world['base']}/connections/{world['connection']}"
@@ -527,6 +608,35 @@ def test_add_edit_and_delete_a_flow(app, client, login, world) -> None:
     assert post(client, url + "/delete").status_code == 303
     assert "Flow “Renamed flow” deleted." in client.get(world["base"]).get_data(as_text=True)
     assert count(app, Flow) == 2
+
+
+def test_flow_edit_keeps_every_field_the_post_does_not_carry(app, client, login, world):
+    login("editor")
+    with app.app_context():
+        integration = db.session.get(Integration, int(world["integration"]))
+        connection = db.session.scalar(
+            select(Connection).where(Connection.public_id == world["connection"])
+        )
+        flow = factories.make_flow(
+            integration,
+            connection,
+            name="Recurring",
+            transaction_types=["recurring_debit", "refund"],
+            re_route_recurring=True,
+            retries=4,
+            expiry_hours=48,
+        )
+        flow_id = flow.id
+    url = f"{world['base']}/flows/{flow_id}"
+    assert post(client, url, {"name": "Recurring renamed"}).status_code == 303
+    with app.app_context():
+        flow = db.session.get(Flow, flow_id)
+        assert flow.name == "Recurring renamed"
+        assert flow.transaction_types == ["recurring_debit", "refund"]
+        assert (flow.re_route_recurring, flow.retries, flow.expiry_hours) == (True, 4, 48)
+    assert post(client, url, {"re_route_recurring": ""}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Flow, flow_id).re_route_recurring is False
 
 
 # ----------------------------------------------------------------------------------- audit
