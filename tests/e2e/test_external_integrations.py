@@ -174,6 +174,22 @@ def test_deactivating_a_stripe_integration_in_place(app: Flask, page: Page, make
     assert page.evaluate("window.portalPageMarker") == "same page"
 
 
+def test_the_switch_keeps_keyboard_focus_across_toggles(app: Flask, page: Page, make_user) -> None:
+    add_integration(app, "Main", active=False)
+    open_external_integrations(page, make_user)
+    switch = row_of(page, "Main").get_by_role("switch", name="Active")
+    switch.focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_text("Stripe integration “Main” activated.")).to_be_visible()
+    # The row is swapped in place; focus must come back to the new switch, not fall to <body>.
+    expect(switch).to_be_focused()
+    expect(switch).to_be_checked()
+    page.keyboard.press("Space")
+    expect(page.get_by_text("Stripe integration “Main” deactivated.")).to_be_visible()
+    expect(switch).to_be_focused()
+    expect(switch).not_to_be_checked()
+
+
 def test_viewing_integration_details(app: Flask, page: Page, make_user) -> None:
     secret = add_integration(app, "Main", stripe_key(prefix="sk_live_"), active=True)
     open_external_integrations(page, make_user)
