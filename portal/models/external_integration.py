@@ -11,7 +11,6 @@ from portal.models.base import ENCRYPTED, Base, Timestamped
 from portal.models.user import User
 
 
-#: Column `info` marking a column as holding a Fernet token; `rotate-keys` re-encrypts them all.
 class ExternalIntegration(Timestamped, Base):
     """A configured provider (Stripe) with its encrypted secret key and active flag."""
 

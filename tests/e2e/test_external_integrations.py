@@ -117,7 +117,9 @@ def test_editing_a_stripe_integration(app: Flask, page: Page, make_user) -> None
 def test_deleting_a_stripe_integration(app: Flask, page: Page, make_user) -> None:
     add_integration(app, "Main", active=True)
     open_external_integrations(page, make_user)
-    row_of(page, "Main").get_by_role("button", name="Delete").click()
+    page.get_by_role("link", name="Main", exact=True).click()
+    expect(page.get_by_role("heading", name="Main", level=1)).to_be_visible()
+    page.get_by_role("button", name="Delete").click()
     dialog = page.get_by_role("dialog", name="Delete “Main”?")
     expect(dialog).to_contain_text("stored secret key are deleted")
     dialog.get_by_role("button", name="Delete integration").click()
@@ -174,6 +176,22 @@ def test_deactivating_a_stripe_integration_in_place(app: Flask, page: Page, make
     assert page.evaluate("window.portalPageMarker") == "same page"
 
 
+def test_the_switch_keeps_keyboard_focus_across_toggles(app: Flask, page: Page, make_user) -> None:
+    add_integration(app, "Main", active=False)
+    open_external_integrations(page, make_user)
+    switch = row_of(page, "Main").get_by_role("switch", name="Active")
+    switch.focus()
+    page.keyboard.press("Space")
+    expect(page.get_by_text("Stripe integration “Main” activated.")).to_be_visible()
+    # The row is swapped in place; focus must come back to the new switch, not fall to <body>.
+    expect(switch).to_be_focused()
+    expect(switch).to_be_checked()
+    page.keyboard.press("Space")
+    expect(page.get_by_text("Stripe integration “Main” deactivated.")).to_be_visible()
+    expect(switch).to_be_focused()
+    expect(switch).not_to_be_checked()
+
+
 def test_viewing_integration_details(app: Flask, page: Page, make_user) -> None:
     secret = add_integration(app, "Main", stripe_key(prefix="sk_live_"), active=True)
     open_external_integrations(page, make_user)
@@ -202,6 +220,34 @@ def test_cancelling_adding_an_integration(app: Flask, page: Page, make_user) -> 
     expect(page).to_have_url(re.compile(r"/system/external-integrations/$"))
     expect(page.get_by_text("No external integrations yet.")).to_be_visible()
     assert stored(app) == 0
+
+
+def test_escape_closes_the_add_and_edit_dialogs_without_changes(
+    app: Flask, page: Page, make_user
+) -> None:
+    add_integration(app, "Main", active=True)
+    open_external_integrations(page, make_user)
+    dialog = open_add_dialog(page)
+    dialog.get_by_label("Name").fill("Never saved")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    row_of(page, "Main").get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog", name="Edit “Main”")
+    expect(dialog.get_by_label("Name")).to_be_focused()
+    dialog.get_by_label("Name").fill("Renamed")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(row_of(page, "Main").get_by_text("Active", exact=True)).to_be_visible()
+    assert stored(app) == 1
+
+    # A dialog re-rendered with errors still closes with Escape.
+    dialog = open_add_dialog(page)
+    dialog.get_by_role("button", name="Save Integration").click()
+    expect(dialog.get_by_text("Enter a name.")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert stored(app) == 1
 
 
 def test_an_invalid_secret_key_is_refused(app: Flask, page: Page, make_user, fake) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from flask import Flask
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 from tests.conftest import empty_tables, overrides
 
 # Short enough that the fake's slow answer times out quickly, long enough for a loaded machine.
@@ -23,6 +23,8 @@ def stripe_app(database_url: str, api_base: str, **extra) -> Iterator[Flask]:
     )
     with app.app_context():
         empty_tables()
+        # The limiter is process-global; on Redis its counts would outlive the test.
+        limiter.reset()
     yield app
     with app.app_context():
         db.session.remove()

@@ -278,6 +278,50 @@ def test_editing_with_an_invalid_key_keeps_the_stored_one(app, client, admin):
         assert event.changes == {"secret": "[redacted]", "verification": "malformed"}
 
 
+def test_editing_with_stripe_unreachable_keeps_the_form_except_the_secret(app, client, admin):
+    key = stripe_key()
+    integration_id = make(app, "Main", key, active=False)
+    new_key = stripe_key("boom")
+    response = client.post(
+        f"{BASE}/{integration_id}",
+        data={
+            "name": "Typed name",
+            "secret": new_key,
+            "active": "y",
+            "csrf_token": csrf_token(client, BASE + "/"),
+        },
+        headers=HTMX,
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert (
+        "Stripe could not be reached to verify the key (Stripe answered 500). "
+        "The changes were not saved." in page
+    )
+    assert 'value="Typed name"' in page
+    assert '<input checked id="active"' in page
+    assert new_key not in page and new_key[8:] not in page
+    with app.app_context():
+        row = db.session.get(ExternalIntegration, integration_id)
+        assert (row.name, row.active, row.secret_mask) == ("Main", False, f"sk_test_...{key[-4:]}")
+    assert audit_actions(app)[-1] == ("external_integration.update", "failure")
+
+
+def test_editing_with_a_restricted_key_saves_it_with_the_warning(app, client, admin):
+    integration_id = make(app, "Main")
+    new_key = stripe_key("noperm", prefix="rk_live_")
+    response = client.post(
+        f"{BASE}/{integration_id}",
+        data={"name": "Main", "secret": new_key, "csrf_token": csrf_token(client, BASE + "/")},
+        headers=HTMX,
+    )
+    assert response.status_code == 204
+    page = client.get(BASE + "/").get_data(as_text=True)
+    assert "Stripe integration “Main” updated." in page
+    assert "Warning: this restricted key lacks the “rak_balance_read” permission." in page
+    assert f"rk_live_...{new_key[-4:]}" in page and new_key not in page
+
+
 def test_the_switch_toggles_in_place_with_a_confirmation(app, client, admin):
     integration_id = make(app, "Main", active=False)
     token = csrf_token(client, BASE + "/")
