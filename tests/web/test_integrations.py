@@ -371,3 +371,26 @@ def test_without_javascript_every_dialog_is_a_page(app: Flask, client: FlaskClie
     )
     assert saved.status_code == 303
     assert client.get(f"{RETRIES}{rule_id}").status_code == 302
+
+
+def test_no_log_line_holds_the_key(app: Flask, client: FlaskClient, login, caplog) -> None:
+    """Generate, use (Bearer, Basic, a typo), delete: every logger at DEBUG, SQL included."""
+    import base64
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    # SQLAlchemy holds its loggers at WARNING unless told otherwise: log every statement too.
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    login("editor")
+    response = client.post(KEYS, data=key_form(app, client), headers=HTMX)
+    key = re.search(r'value="(ptl_test_[^"]+)"', response.get_data(as_text=True)).group(1)
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    for authorization in (f"Bearer {key}", f"Basic {basic}", f"Bearer {key[:-1]}x"):
+        client.get("/api/v1/me", headers={"Authorization": authorization})
+    with app.app_context():
+        key_id = db.session.scalar(select(ApiKey.id))
+    client.post(f"{KEYS}{key_id}/delete", data={"csrf_token": csrf_token(client, INDEX)})
+    client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert "$argon2id$" in caplog.text  # the INSERT was logged with its parameters
+    secret = key[len("ptl_test_") + 13 : -6]
+    assert key not in caplog.text and secret not in caplog.text
