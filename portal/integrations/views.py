@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from portal.access import WRITERS, writer_required
 from portal.forms import attach_error
-from portal.htmx import hx_redirect, hx_trigger, is_htmx, render_page_or_partial
+from portal.htmx import hx_redirect, hx_trigger, is_htmx, render_confirm, render_page_or_partial
 from portal.integrations.forms import (
     ApiKeyForm,
     AutoRetryEditForm,
@@ -114,9 +114,7 @@ def confirm_delete(api_key_id: int):
             f"{format_datetime(api_key.last_used_at)}): a system still calling with it will "
             "start failing at once. " + message
         )
-    return render_page_or_partial(
-        "confirm.html",
-        "_confirm.html",
+    return render_confirm(
         title=f"Delete API key “{api_key.name}”?",
         message=message,
         action=url_for("integrations.delete", api_key_id=api_key.id),
@@ -242,9 +240,7 @@ def update_retry(auto_retry_id: int):
 def confirm_delete_retry(auto_retry_id: int):
     """Ask before deleting an auto-retry."""
     rule = auto_retries.get_auto_retry(auto_retry_id)
-    return render_page_or_partial(
-        "confirm.html",
-        "_confirm.html",
+    return render_confirm(
         title=f"Delete auto-retry “{rule.name}”?",
         message=(
             f"FlexPay stops scheduling and retrying the transactions of {rule.company.name} "

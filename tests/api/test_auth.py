@@ -168,3 +168,52 @@ def test_every_api_endpoint_authenticates_itself_and_refuses_anonymous_requests(
             response = client.open(url, method=method)
             assert response.status_code == 401, (rule.endpoint, method)
             assert response.mimetype == "application/json"
+
+
+def access_log_line(tmp_path, settings: dict, key: str) -> str:
+    """Return the access-log line gunicorn writes, with `settings`, for a request with the key."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    config = Config()
+    for name, value in settings.items():
+        if name in config.settings:
+            config.set(name, value)
+    log_file = tmp_path / "access.log"
+    config.set("accesslog", str(log_file))
+    logger = Logger(config)
+    authorization = basic(key)["Authorization"]
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{ME}?api_key={key}",
+        "PATH_INFO": ME,
+        "QUERY_STRING": f"api_key={key}",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_AUTHORIZATION": authorization,
+    }
+    response = SimpleNamespace(status="200 OK", sent=120, headers=[])
+    request = SimpleNamespace(headers=[("AUTHORIZATION", authorization)])
+    logger.access(response, request, environ, timedelta(milliseconds=3))
+    for handler in logger.access_log.handlers:
+        handler.close()
+    return log_file.read_text()
+
+
+def test_the_gunicorn_access_log_never_holds_a_key(tmp_path) -> None:
+    """Basic sends the key as the user name, which gunicorn's default format (%(u)s) logs."""
+    import runpy
+    from pathlib import Path
+
+    key = tokens.generate("production").plaintext
+    default = tmp_path / "default"
+    default.mkdir()
+    # gunicorn's default format leaks it: the project's gunicorn.conf.py is what keeps it out.
+    assert key in access_log_line(default, {}, key)
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "gunicorn.conf.py"))
+    line = access_log_line(tmp_path, settings, key)
+    assert f"GET {ME} HTTP/1.1" in line
+    assert key not in line

@@ -128,6 +128,7 @@ def test_flexpay_retries_appear_with_the_scheduler_and_hold_one_rule_per_pair(
 
     row.get_by_role("button", name="Edit Prod retries").click()
     editing = page.get_by_role("row").filter(has=page.get_by_label("Status"))
+    expect(editing.get_by_label("Name")).to_be_focused()
     editing.get_by_label("Status").select_option(label="Inactive")
     editing.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Auto-retry “Prod retries” saved (Inactive).")).to_be_visible()
@@ -138,3 +139,41 @@ def test_flexpay_retries_appear_with_the_scheduler_and_hold_one_rule_per_pair(
     confirm.get_by_role("button", name="Delete auto-retry").click()
     expect(page.get_by_text("Auto-retry “Prod retries” deleted.")).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="Prod retries")).to_have_count(0)
+
+
+def test_dialogs_take_focus_and_close_with_escape_leaving_no_key_behind(
+    page: Page, make_user
+) -> None:
+    sign_in_as(page, make_user("admin"))
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Integrations", exact=True
+    ).click()
+
+    page.get_by_role("button", name="Generate API key").click()
+    dialog = page.get_by_role("dialog", name="Generate API key")
+    expect(dialog.get_by_label("Name")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    page.get_by_role("button", name="Generate API key").click()
+    dialog = page.get_by_role("dialog", name="Generate API key")
+    expect(dialog.get_by_label("Name")).to_be_focused()
+    page.keyboard.type("Keyboard only")
+    dialog.get_by_label("Environment").select_option(label="Production")
+    dialog.get_by_role("button", name="Generate").press("Enter")
+    shown = page.get_by_role("dialog", name="API key generated")
+    key = shown.get_by_label("API key").input_value()
+    assert key.startswith("ptl_live_")
+    page.keyboard.press("Escape")
+    # Hidden ones included: a closed dialog leaves the DOM on its (asynchronous) close event.
+    expect(page.locator("dialog")).to_have_count(0)
+    # The list refreshed behind the dialog; the key left the page with the dialog.
+    expect(page.get_by_role("row").filter(has_text="Keyboard only")).to_contain_text("Production")
+    assert key not in page.content()
+
+    row = page.get_by_role("row").filter(has_text="Keyboard only")
+    row.get_by_role("button", name="Delete Keyboard only").click()
+    expect(page.get_by_role("dialog", name="Delete API key “Keyboard only”?")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(row).to_be_visible()

@@ -371,3 +371,59 @@ def test_without_javascript_every_dialog_is_a_page(app: Flask, client: FlaskClie
     )
     assert saved.status_code == 303
     assert client.get(f"{RETRIES}{rule_id}").status_code == 302
+
+
+def test_no_log_line_holds_the_key(app: Flask, client: FlaskClient, login, caplog) -> None:
+    """Generate, use (Bearer, Basic, a typo), delete: every logger at DEBUG, SQL included."""
+    import base64
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    # SQLAlchemy holds its loggers at WARNING unless told otherwise: log every statement too.
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    login("editor")
+    response = client.post(KEYS, data=key_form(app, client), headers=HTMX)
+    key = re.search(r'value="(ptl_test_[^"]+)"', response.get_data(as_text=True)).group(1)
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    for authorization in (f"Bearer {key}", f"Basic {basic}", f"Bearer {key[:-1]}x"):
+        client.get("/api/v1/me", headers={"Authorization": authorization})
+    with app.app_context():
+        key_id = db.session.scalar(select(ApiKey.id))
+    client.post(f"{KEYS}{key_id}/delete", data={"csrf_token": csrf_token(client, INDEX)})
+    client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+    assert "$argon2id$" in caplog.text  # the INSERT was logged with its parameters
+    secret = key[len("ptl_test_") + 13 : -6]
+    assert key not in caplog.text and secret not in caplog.text
+
+
+SANDBOX_NOTE = (
+    "Note: If using the Gateway Management API, a Sandbox key will only be able to create "
+    "gateways in that Mode. Any transactions sent to a sandbox gateway will never reach a "
+    "production endpoint. Please see the API documentation for more details."
+)
+RETRY_WARNING = (
+    "As soon as Auto-Retry is enabled for a company, any transaction sent will be automatically "
+    "scheduled and retried by FlexPay. Do not enable it if your CRM is also scheduling and "
+    "processing retries."
+)
+ONCE_PER_PAIR = (
+    "FlexPay retries can only be enabled once per Company/Environment combination. This means "
+    "that if you only have the Default Company set up in your account, you'll be able to add "
+    "auto-retries twice, one for Production and one for Sandbox."
+)
+
+
+def words(html: str) -> str:
+    """Return the HTML with its whitespace runs collapsed, as a reader sees the sentences."""
+    return " ".join(html.replace("&#39;", "'").split())
+
+
+def test_the_seed_sentences_are_shown_word_for_word(app: Flask, client: FlaskClient, login) -> None:
+    scheduler(app)
+    login("editor")
+    assert SANDBOX_NOTE in words(client.get(NEW_KEY, headers=HTMX).get_data(as_text=True))
+    refused = client.post(KEYS, data=key_form(app, client, environment="live"), headers=HTMX)
+    assert refused.status_code == 422
+    assert SANDBOX_NOTE in words(refused.get_data(as_text=True))  # still there beside the error
+    assert RETRY_WARNING in words(client.get(f"{RETRIES}new", headers=HTMX).get_data(as_text=True))
+    assert ONCE_PER_PAIR in words(client.get(RETRIES).get_data(as_text=True))
