@@ -104,6 +104,7 @@ def new_page(browser: Browser, live_server: LiveServer):
     for context in contexts:
         for open_page in context.pages:
             # A repeated id breaks label-for and aria references for assistive technology.
+            open_page.wait_for_load_state()
             duplicates += open_page.evaluate(DUPLICATE_IDS)
         context.close()
     assert not violations, violations

@@ -169,8 +169,10 @@ def test_page_through_customers_with_the_keyboard(page: Page, make_user, app: Fl
     page.get_by_role("link", name="Next").focus()
     page.keyboard.press("Enter")
     expect(results.get_by_role("link", name="Customer 25")).to_be_visible()
-    # The swapped-in Next link keeps the focus, so Enter walks on.
+    # The swapped-in Next link keeps the focus, so Enter walks on. htmx wires the new link
+    # up when the swap settles; before that, Enter would follow its plain href instead.
     expect(page.get_by_role("link", name="Next")).to_be_focused()
+    expect(page.locator(".htmx-settling")).to_have_count(0)
     page.keyboard.press("Enter")
     expect(results.get_by_role("link", name="Customer 59")).to_be_visible()
     # The last page has no Next link: the results take the focus, not the top of the page.
@@ -202,7 +204,9 @@ def test_editing_a_connection_changes_only_what_the_user_touched(
         page.get_by_role("button", name="Edit connection").click()
         dialog = page.get_by_role("dialog", name="Edit Connection")
         change(dialog)
-        dialog.get_by_role("button", name="Save").click()
+        # The previous edit's toast may still show: wait for this save's own answer.
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            dialog.get_by_role("button", name="Save").click()
         expect(page.get_by_text("Connection updated.").last).to_be_visible()
 
     edit(lambda dialog: dialog.get_by_label("Name", exact=True).fill("Simulator A2"))
