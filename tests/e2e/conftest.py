@@ -129,6 +129,15 @@ def make_user(app: Flask):
     return _make
 
 
+def wait_for_htmx(page: Page) -> None:
+    """Wait until htmx has no request in flight and no swap settling.
+
+    htmx wires up swapped-in elements when the swap settles; a key pressed before that acts on
+    the plain element (a link follows its href, a switch posts nothing).
+    """
+    expect(page.locator(".htmx-request, .htmx-settling")).to_have_count(0)
+
+
 def sign_in_as(page: Page, email: str, password: str = factories.PASSWORD) -> None:
     """Sign in through the form, as a person would."""
     page.goto("/login")

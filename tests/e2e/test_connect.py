@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Connection, Flow, Integration
 from tests import factories
-from tests.e2e.conftest import sign_in_as
+from tests.e2e.conftest import sign_in_as, wait_for_htmx
 
 
 def add_integration(page: Page, name: str, network: str) -> None:
@@ -172,7 +172,7 @@ def test_page_through_customers_with_the_keyboard(page: Page, make_user, app: Fl
     # The swapped-in Next link keeps the focus, so Enter walks on. htmx wires the new link
     # up when the swap settles; before that, Enter would follow its plain href instead.
     expect(page.get_by_role("link", name="Next")).to_be_focused()
-    expect(page.locator(".htmx-settling")).to_have_count(0)
+    wait_for_htmx(page)
     page.keyboard.press("Enter")
     expect(results.get_by_role("link", name="Customer 59")).to_be_visible()
     # The last page has no Next link: the results take the focus, not the top of the page.

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import ExternalIntegration
 from tests import factories
-from tests.e2e.conftest import sign_in_as
+from tests.e2e.conftest import sign_in_as, wait_for_htmx
 from tests.support.fake_stripe import FakeStripe
 from tests.support.stripe_app import stripe_app, stripe_key
 
@@ -186,6 +186,7 @@ def test_the_switch_keeps_keyboard_focus_across_toggles(app: Flask, page: Page, 
     # The row is swapped in place; focus must come back to the new switch, not fall to <body>.
     expect(switch).to_be_focused()
     expect(switch).to_be_checked()
+    wait_for_htmx(page)
     page.keyboard.press("Space")
     expect(page.get_by_text("Stripe integration “Main” deactivated.")).to_be_visible()
     expect(switch).to_be_focused()
