@@ -11,7 +11,7 @@ from portal.connect import forms
 from portal.htmx import hx_redirect, is_htmx, render_confirm, render_page_or_partial
 from portal.models import Connection, Customer, Integration, IntegrationType
 from portal.schemas.connect import POSTBACK_FORMATS, TRANSACTION_TYPES
-from portal.services import companies, connect, customers
+from portal.services import companies, connections, customers, flows, integrations
 from portal.services.errors import DomainError, NotFound
 from portal.viewutils import current_actor
 
@@ -44,7 +44,7 @@ def _error_status(error: DomainError) -> int:
 def _scope(customer_id: str, integration_id: int) -> tuple[Customer, Integration]:
     """Return the customer and its integration, or 404 when they do not belong together."""
     customer = customers.get_customer(customer_id)
-    return customer, connect.get_integration(customer, integration_id)
+    return customer, integrations.get_integration(customer, integration_id)
 
 
 def _integration_url(integration: Integration) -> str:
@@ -140,7 +140,9 @@ def create_integration(customer_id: str):
     submission = forms.integration_submission(request.form)
     if submission.model is not None:
         try:
-            integration = connect.create_integration(current_actor(), customer, submission.model)
+            integration = integrations.create_integration(
+                current_actor(), customer, submission.model
+            )
         except DomainError as error:
             submission.errors[error.field or "name"] = error.message
         else:
@@ -167,12 +169,14 @@ def integration(customer_id: str, integration_id: int):
         customer=customer,
         current=integration,
         integration=integration,
-        secrets={c.id: connect.masked_secrets(c) for c in integration.connections},
+        secrets={c.id: connections.masked_secrets(c) for c in integration.connections},
     )
 
 
 def _integration_form(customer, integration, values, errors, status=200):
-    type_editable = integration.type == IntegrationType.LIVE or connect.can_go_live(integration)
+    type_editable = integration.type == IntegrationType.LIVE or integrations.can_go_live(
+        integration
+    )
     return _dialog(
         "connect/_integration_form.html",
         status=status,
@@ -201,7 +205,7 @@ def update_integration(customer_id: str, integration_id: int):
     if submission.model is not None:
         try:
             # A disabled Type select posts nothing: the Type stays as it is.
-            connect.update_integration(
+            integrations.update_integration(
                 current_actor(), integration, submission.model, request.form.get("type")
             )
         except DomainError as error:
@@ -209,7 +213,7 @@ def update_integration(customer_id: str, integration_id: int):
         else:
             flash("Integration updated.", "success")
             return hx_redirect(_integration_url(integration))
-    integration = connect.get_integration(customer, integration_id)
+    integration = integrations.get_integration(customer, integration_id)
     submission.values["type"] = submission.values.get("type") or integration.type
     return _integration_form(customer, integration, submission.values, submission.errors, 422)
 
@@ -219,7 +223,7 @@ def update_integration(customer_id: str, integration_id: int):
 def confirm_delete_integration(customer_id: str, integration_id: int):
     """Ask before deleting, naming the connections and flows that go with the integration."""
     _, integration = _scope(customer_id, integration_id)
-    summary = connect.deletion_summary(integration)
+    summary = integrations.deletion_summary(integration)
     return render_confirm(
         title=f"Delete integration “{integration.name}”?",
         message=(
@@ -242,7 +246,7 @@ def delete_integration(customer_id: str, integration_id: int):
     """Delete the integration with its connections and flows."""
     customer, integration = _scope(customer_id, integration_id)
     name = integration.name
-    summary = connect.delete_integration(current_actor(), integration)
+    summary = integrations.delete_integration(current_actor(), integration)
     flash(f"Integration deleted: “{name}” with {summary.counts}.", "success")
     return hx_redirect(url_for("connect.customer", customer_id=customer.public_id))
 
@@ -257,7 +261,7 @@ def _connection_form(customer, integration, connection, values, errors, status=2
         customer=customer,
         integration=integration,
         connection=connection,
-        secrets=connect.masked_secrets(connection) if connection else None,
+        secrets=connections.masked_secrets(connection) if connection else None,
         values=values,
         errors=errors,
         transaction_types=TRANSACTION_TYPES,
@@ -281,7 +285,7 @@ def create_connection(customer_id: str, integration_id: int):
     submission = forms.connection_submission(request.form)
     if submission.model is not None:
         try:
-            connect.create_connection(current_actor(), integration, submission.model)
+            connections.create_connection(current_actor(), integration, submission.model)
         except DomainError as error:
             submission.errors[error.field or "name"] = error.message
         else:
@@ -292,7 +296,7 @@ def create_connection(customer_id: str, integration_id: int):
 
 def _connection_scope(customer_id, integration_id, connection_id):
     customer, integration = _scope(customer_id, integration_id)
-    return customer, integration, connect.get_connection(integration, connection_id)
+    return customer, integration, connections.get_connection(integration, connection_id)
 
 
 @bp.get(CONNECTION + "/edit")
@@ -317,13 +321,13 @@ def update_connection(customer_id: str, integration_id: int, connection_id: str)
     submission = forms.connection_submission(request.form, connection)
     if submission.model is not None:
         try:
-            connect.update_connection(current_actor(), connection, submission.model)
+            connections.update_connection(current_actor(), connection, submission.model)
         except DomainError as error:
             submission.errors[error.field or "name"] = error.message
         else:
             flash("Connection updated.", "success")
             return hx_redirect(_integration_url(integration))
-    connection = connect.get_connection(integration, connection_id)
+    connection = connections.get_connection(integration, connection_id)
     return _connection_form(
         customer, integration, connection, submission.values, submission.errors, 422
     )
@@ -337,7 +341,7 @@ def _connection_row(integration: Integration, connection: Connection):
             customer=integration.customer,
             integration=integration,
             connection=connection,
-            secrets={connection.id: connect.masked_secrets(connection)},
+            secrets={connection.id: connections.masked_secrets(connection)},
         )
     return hx_redirect(_integration_url(integration))
 
@@ -347,7 +351,7 @@ def _connection_row(integration: Integration, connection: Connection):
 def enable_connection(customer_id: str, integration_id: int, connection_id: str):
     """Enable a connection."""
     _, integration, connection = _connection_scope(customer_id, integration_id, connection_id)
-    connect.set_connection_enabled(current_actor(), connection, True)
+    connections.set_connection_enabled(current_actor(), connection, True)
     flash(f"Connection “{connection.name}” enabled.", "success")
     return _connection_row(integration, connection)
 
@@ -357,7 +361,7 @@ def enable_connection(customer_id: str, integration_id: int, connection_id: str)
 def disable_connection(customer_id: str, integration_id: int, connection_id: str):
     """Disable a connection; its credentials are kept."""
     _, integration, connection = _connection_scope(customer_id, integration_id, connection_id)
-    connect.set_connection_enabled(current_actor(), connection, False)
+    connections.set_connection_enabled(current_actor(), connection, False)
     flash(f"Connection “{connection.name}” disabled.", "success")
     return _connection_row(integration, connection)
 
@@ -375,7 +379,7 @@ def confirm_delete_connection(customer_id: str, integration_id: int, connection_
         customer=customer,
         integration=integration,
         connection=connection,
-        flows=connect.flows_using(connection),
+        flows=connections.flows_using(connection),
         cancel_url=_integration_url(integration),
     )
 
@@ -387,7 +391,7 @@ def delete_connection(customer_id: str, integration_id: int, connection_id: str)
     _, integration, connection = _connection_scope(customer_id, integration_id, connection_id)
     name = connection.name
     try:
-        connect.delete_connection(current_actor(), connection)
+        connections.delete_connection(current_actor(), connection)
     except DomainError as error:
         flash(error.message, "error")
         return hx_redirect(_integration_url(integration))
@@ -428,7 +432,7 @@ def create_flow(customer_id: str, integration_id: int):
     status = 422
     if submission.model is not None:
         try:
-            connect.create_flow(current_actor(), integration, submission.model)
+            flows.create_flow(current_actor(), integration, submission.model)
         except DomainError as error:
             submission.errors[error.field or "name"] = error.message
             status = _error_status(error)
@@ -440,7 +444,7 @@ def create_flow(customer_id: str, integration_id: int):
 
 def _flow_scope(customer_id, integration_id, flow_id):
     customer, integration = _scope(customer_id, integration_id)
-    return customer, integration, connect.get_flow(integration, flow_id)
+    return customer, integration, flows.get_flow(integration, flow_id)
 
 
 @bp.get(FLOW + "/edit")
@@ -460,14 +464,14 @@ def update_flow(customer_id: str, integration_id: int, flow_id: int):
     status = 422
     if submission.model is not None:
         try:
-            connect.update_flow(current_actor(), flow, submission.model)
+            flows.update_flow(current_actor(), flow, submission.model)
         except DomainError as error:
             submission.errors[error.field or "name"] = error.message
             status = _error_status(error)
         else:
             flash("Flow updated.", "success")
             return hx_redirect(_integration_url(integration))
-    flow = connect.get_flow(integration, flow_id)
+    flow = flows.get_flow(integration, flow_id)
     return _flow_form(customer, integration, flow, submission.values, submission.errors, status)
 
 
@@ -496,6 +500,6 @@ def delete_flow(customer_id: str, integration_id: int, flow_id: int):
     """Delete a flow."""
     _, integration, flow = _flow_scope(customer_id, integration_id, flow_id)
     name = flow.name
-    connect.delete_flow(current_actor(), flow)
+    flows.delete_flow(current_actor(), flow)
     flash(f"Flow “{name}” deleted.", "success")
     return hx_redirect(_integration_url(integration))
