@@ -23,8 +23,10 @@ from portal.services import (
     api_keys,
     auto_retries,
     companies,
-    connect,
+    connections,
     customers,
+    flows,
+    integrations,
     setup,
     users,
 )
@@ -120,7 +122,7 @@ def make_integration(
     data = IntegrationInput(
         name=name or f"Integration {number}", network=network or f"Net {number}"
     )
-    return connect.create_integration(Actor.system("test"), customer, data)
+    return integrations.create_integration(Actor.system("test"), customer, data)
 
 
 def make_connection(integration: Integration | None = None, **fields) -> Connection:
@@ -133,7 +135,7 @@ def make_connection(integration: Integration | None = None, **fields) -> Connect
         "api_key": "sim-connector-a",
         **fields,
     }
-    return connect.create_connection(
+    return connections.create_connection(
         Actor.system("test"), integration, ConnectionInput.model_validate(data)
     )
 
@@ -147,4 +149,4 @@ def make_flow(integration: Integration, connection: Connection | None = None, **
         "default_connection_id": connection.public_id,
         **fields,
     }
-    return connect.create_flow(Actor.system("test"), integration, FlowInput.model_validate(data))
+    return flows.create_flow(Actor.system("test"), integration, FlowInput.model_validate(data))

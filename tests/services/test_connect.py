@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Connection, Customer, Flow, Integration
 from portal.public_ids import CONNECTION_PREFIX, CUSTOMER_PREFIX, is_public_id
 from portal.schemas.connect import ConnectionInput, CustomerInput, FlowInput, IntegrationInput
-from portal.services import connect, customers
+from portal.services import connections, customers, flows, integrations
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, InvalidInput, NotFound
 from tests import factories
@@ -106,7 +106,9 @@ def test_a_network_is_unique_per_customer_regardless_of_case() -> None:
     customer = factories.make_customer()
     factories.make_integration(customer, network="Visa")
     with pytest.raises(Conflict) as info:
-        connect.create_integration(ACTOR, customer, IntegrationInput(name="Other", network="VISA"))
+        integrations.create_integration(
+            ACTOR, customer, IntegrationInput(name="Other", network="VISA")
+        )
     assert info.value.field == "network"
     # Another customer may connect with the same network.
     factories.make_integration(factories.make_customer(), network="Visa")
@@ -120,7 +122,7 @@ def test_concurrent_adds_of_one_network_give_one_integration(app) -> None:
 
     def add(n: int) -> Integration:
         payer = db.session.get(Customer, customer_id)
-        return connect.create_integration(
+        return integrations.create_integration(
             ACTOR, payer, IntegrationInput(name=f"Visa {n}", network="Visa")
         )
 
@@ -134,7 +136,9 @@ def test_concurrent_adds_of_one_network_give_one_integration(app) -> None:
 
 def test_rename_keeps_the_type_when_none_is_sent() -> None:
     integration = factories.make_integration(name="Old", network="Visa")
-    connect.update_integration(ACTOR, integration, IntegrationInput(name="New", network="Visa"))
+    integrations.update_integration(
+        ACTOR, integration, IntegrationInput(name="New", network="Visa")
+    )
     assert (integration.name, integration.type) == ("New", "design")
     [event_] = events("integration.update")
     assert event_.changes == {"name": ["Old", "New"]}
@@ -144,21 +148,21 @@ def test_live_needs_an_enabled_connection() -> None:
     integration = factories.make_integration(network="Visa")
     data = IntegrationInput(name=integration.name, network="Visa")
     with pytest.raises(InvalidInput) as info:
-        connect.update_integration(ACTOR, integration, data, "live")
+        integrations.update_integration(ACTOR, integration, data, "live")
     assert info.value.field == "type"
     connection = factories.make_connection(integration)
-    connect.set_connection_enabled(ACTOR, connection, False)
+    connections.set_connection_enabled(ACTOR, connection, False)
     with pytest.raises(InvalidInput):
-        connect.update_integration(ACTOR, integration, data, "live")
-    connect.set_connection_enabled(ACTOR, connection, True)
-    connect.update_integration(ACTOR, integration, data, "live")
+        integrations.update_integration(ACTOR, integration, data, "live")
+    connections.set_connection_enabled(ACTOR, connection, True)
+    integrations.update_integration(ACTOR, integration, data, "live")
     assert integration.type == "live"
 
 
 def test_unknown_type_is_refused() -> None:
     integration = factories.make_integration(network="Visa")
     with pytest.raises(InvalidInput):
-        connect.update_integration(
+        integrations.update_integration(
             ACTOR, integration, IntegrationInput(name="x", network="Visa"), "beta"
         )
 
@@ -176,13 +180,16 @@ def build_integration_with(connections: int, flows: int) -> Integration:
 def test_delete_integration_cascades_in_one_transaction_and_leaves_no_orphans() -> None:
     doomed = build_integration_with(3, 2)
     kept = build_integration_with(1, 1)
-    assert connect.deletion_summary(doomed).sentence == "3 connections and 2 flows will be deleted"
+    assert (
+        integrations.deletion_summary(doomed).sentence
+        == "3 connections and 2 flows will be deleted"
+    )
 
     commits = []
     listener = lambda session: commits.append(session)  # noqa: E731
     event.listen(db.session, "after_commit", listener)
     try:
-        summary = connect.delete_integration(ACTOR, doomed)
+        summary = integrations.delete_integration(ACTOR, doomed)
     finally:
         event.remove(db.session, "after_commit", listener)
 
@@ -214,7 +221,7 @@ def test_integrations_of_another_customer_are_not_found() -> None:
     integration = factories.make_integration()
     other = factories.make_customer()
     with pytest.raises(NotFound):
-        connect.get_integration(other, integration.id)
+        integrations.get_integration(other, integration.id)
 
 
 # ----------------------------------------------------------------------------- connections
@@ -222,7 +229,7 @@ def test_integrations_of_another_customer_are_not_found() -> None:
 
 def test_secrets_are_encrypted_at_rest_and_masked() -> None:
     integration = factories.make_integration()
-    connection = connect.create_connection(
+    connection = connections.create_connection(
         ACTOR,
         integration,
         connection_input(
@@ -237,7 +244,7 @@ def test_secrets_are_encrypted_at_rest_and_masked() -> None:
     dump = json.dumps([str(value) for value in raw])
     for plaintext in ("OsEPpNrSr8hxYR3BO0F73YXMvMdDsM", "supersecure1", "ljkllLkk3"):
         assert plaintext not in dump
-    masked = connect.masked_secrets(connection)
+    masked = connections.masked_secrets(connection)
     assert masked.shared_secret == "...dDsM"
     assert masked.password == "...ure1"
     assert masked.api_secret == "••••"
@@ -263,7 +270,7 @@ def test_editing_keeps_empty_secrets_and_untouched_fields() -> None:
     data = ConnectionInput.model_validate(
         {"name": "Renamed", "adapter": "Simulator", "method": "Credit Card"}
     )
-    connect.update_connection(ACTOR, connection, data)
+    connections.update_connection(ACTOR, connection, data)
     assert connection.name == "Renamed"
     assert connection.test_mode is True and connection.scheduler_enabled is True
     assert connection.settings == {"tx:expiration-minutes": "900"}
@@ -272,17 +279,19 @@ def test_editing_keeps_empty_secrets_and_untouched_fields() -> None:
         password,
     )
     data = connection_input(name="Renamed", config={"username": "asmith", "test_mode": True})
-    connect.update_connection(ACTOR, connection, data)
+    connections.update_connection(ACTOR, connection, data)
     assert connection.password_encrypted == password
-    connect.update_connection(ACTOR, connection, connection_input(config={"password": "new-pw"}))
-    assert connect.masked_secrets(connection).password == "••••"
+    connections.update_connection(
+        ACTOR, connection, connection_input(config={"password": "new-pw"})
+    )
+    assert connections.masked_secrets(connection).password == "••••"
 
 
 def test_audit_events_redact_secrets() -> None:
     connection = factories.make_connection(
         shared_secret="V0WkgQPsHAUH4iXCsqWGYDeFKc4O6G", config={"password": "supersecure1"}
     )
-    connect.update_connection(
+    connections.update_connection(
         ACTOR, connection, connection_input(config={"password": "another-secret-1"})
     )
     recorded = json.dumps(
@@ -297,12 +306,12 @@ def test_audit_events_redact_secrets() -> None:
 def test_disabling_keeps_credentials() -> None:
     connection = factories.make_connection(config={"password": "supersecure1"})
     before = (connection.password_encrypted, connection.shared_secret_encrypted)
-    connect.set_connection_enabled(ACTOR, connection, False)
+    connections.set_connection_enabled(ACTOR, connection, False)
     assert connection.enabled is False
     assert (connection.password_encrypted, connection.shared_secret_encrypted) == before
     assert [e.action for e in events("connection.disable")] == ["connection.disable"]
     # Disabling twice changes nothing and writes nothing.
-    connect.set_connection_enabled(ACTOR, connection, False)
+    connections.set_connection_enabled(ACTOR, connection, False)
     assert len(events("connection.disable")) == 1
 
 
@@ -322,7 +331,7 @@ def test_concurrent_adds_of_one_connection_name_give_one_connection(app) -> None
 
     def add(n: int) -> Connection:
         integration = db.session.get(Integration, integration_id)
-        return connect.create_connection(ACTOR, integration, connection_input(name="Primary"))
+        return connections.create_connection(ACTOR, integration, connection_input(name="Primary"))
 
     results = run_concurrently(app, 4, add)
     assert sum(isinstance(r, Connection) for r in results) == 1
@@ -336,9 +345,9 @@ def test_connections_of_another_integration_are_not_found() -> None:
     connection = factories.make_connection()
     other = factories.make_integration(connection.integration.customer)
     with pytest.raises(NotFound):
-        connect.get_connection(other, connection.public_id)
+        connections.get_connection(other, connection.public_id)
     with pytest.raises(NotFound):
-        connect.get_connection(connection.integration, "not-an-id")
+        connections.get_connection(connection.integration, "not-an-id")
 
 
 @pytest.mark.services
@@ -348,13 +357,13 @@ def test_a_connection_used_by_a_flow_cannot_be_deleted_until_the_flow_moves() ->
     spare = factories.make_connection(integration, name="Spare")
     flow = factories.make_flow(integration, used, name="Main flow")
     with pytest.raises(Conflict) as info:
-        connect.delete_connection(ACTOR, used)
+        connections.delete_connection(ACTOR, used)
     assert "“Main flow”" in info.value.message
     assert count(Connection) == 2
-    connect.update_flow(
+    flows.update_flow(
         ACTOR, flow, FlowInput.model_validate({**flow_data(spare), "name": "Main flow"})
     )
-    connect.delete_connection(ACTOR, used)
+    connections.delete_connection(ACTOR, used)
     assert count(Connection) == 1
     assert events("connection.delete")
 
@@ -374,7 +383,7 @@ def flow_data(connection: Connection, **fields) -> dict:
 
 def test_create_flow_and_audit() -> None:
     connection = factories.make_connection()
-    flow = connect.create_flow(
+    flow = flows.create_flow(
         ACTOR,
         connection.integration,
         FlowInput.model_validate(flow_data(connection, retries=9, expiry_hours=48)),
@@ -389,7 +398,7 @@ def test_a_flow_cannot_point_at_another_integrations_connection() -> None:
     foreign = factories.make_connection()
     integration = factories.make_integration(foreign.integration.customer)
     with pytest.raises(NotFound) as info:
-        connect.create_flow(ACTOR, integration, FlowInput.model_validate(flow_data(foreign)))
+        flows.create_flow(ACTOR, integration, FlowInput.model_validate(flow_data(foreign)))
     assert info.value.field == "default_connection_id"
     assert count(Flow) == 0
 
@@ -416,7 +425,7 @@ def test_the_schema_refuses_ten_retries() -> None:
 def test_flows_of_another_integration_are_not_found() -> None:
     flow = factories.make_flow(factories.make_integration())
     with pytest.raises(NotFound):
-        connect.get_flow(factories.make_integration(), flow.id)
+        flows.get_flow(factories.make_integration(), flow.id)
 
 
 @pytest.mark.services
@@ -431,6 +440,6 @@ def test_flow_names_are_unique_per_integration() -> None:
 
 def test_delete_flow_keeps_its_connection() -> None:
     flow = factories.make_flow(factories.make_integration())
-    connect.delete_flow(ACTOR, flow)
+    flows.delete_flow(ACTOR, flow)
     assert count(Flow) == 0 and count(Connection) == 1
     assert events("flow.delete")

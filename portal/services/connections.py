@@ -1,0 +1,213 @@
+"""Connections of an integration: configured gateway connectors with encrypted secrets.
+
+Every lookup is scoped by its integration, so an id from another integration is NotFound: data
+never crosses integrations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.crypto import mask_secret, secret_box
+from portal.extensions import db
+from portal.models import Connection, Flow, Integration
+from portal.public_ids import CONNECTION_PREFIX, is_public_id, new_public_id
+from portal.schemas.connect import ConnectionInput, generate_shared_secret
+from portal.services import audit
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, NotFound
+
+# Columns copied as they are from ConnectionInput (top level) and its config.
+_PLAIN_FIELDS = (
+    "name",
+    "adapter",
+    "method",
+    "api_key",
+    "public_integration_key",
+    "business_country",
+    "description",
+    "disabled_transaction_types",
+    "postback_format",
+    "scheduler_enabled",
+    "virtual_terminal_enabled",
+    "alias",
+    "settings",
+)
+_CONFIG_FIELDS = ("username", "language", "test_mode", "extra_data")
+_CONFIG_SECRETS = {"password": "password_encrypted", "api_secret": "api_secret_encrypted"}
+
+
+def get_connection(integration: Integration, public_id: str) -> Connection:
+    """Return the integration's connection or raise NotFound (also for another's)."""
+    connection = None
+    if is_public_id(public_id, CONNECTION_PREFIX):
+        connection = db.session.scalar(
+            select(Connection).where(
+                Connection.public_id == public_id, Connection.integration_id == integration.id
+            )
+        )
+    if connection is None:
+        raise NotFound("That connection does not exist in this integration.")
+    return connection
+
+
+def _snapshot(connection: Connection) -> dict[str, Any]:
+    """Return the audited view of a connection: plain values, secrets as fingerprints."""
+    values: dict[str, Any] = {name: getattr(connection, name) for name in _PLAIN_FIELDS}
+    values.update({name: getattr(connection, name) for name in _CONFIG_FIELDS})
+    values["terminals"] = connection.terminals
+    # The tokens change whenever a secret changes; audit.redact hides the value itself.
+    values["shared_secret"] = connection.shared_secret_encrypted
+    values["password"] = connection.password_encrypted
+    values["api_secret"] = connection.api_secret_encrypted
+    return values
+
+
+def _apply(connection: Connection, data: ConnectionInput, *, creating: bool) -> None:
+    """Copy the input onto the connection; on edit only the fields the caller sent."""
+    sent = set(ConnectionInput.model_fields) if creating else data.model_fields_set
+    box = secret_box()
+    for name in _PLAIN_FIELDS:
+        if name in sent:
+            setattr(connection, name, getattr(data, name))
+    if "terminals" in sent:
+        connection.terminals = [terminal.model_dump() for terminal in data.terminals]
+    if "config" in sent:
+        config = data.config
+        config_sent = set(type(config).model_fields) if creating else config.model_fields_set
+        for name in _CONFIG_FIELDS:
+            if name in config_sent:
+                setattr(connection, name, getattr(config, name))
+        # An empty secret means "keep the stored one".
+        for name, column in _CONFIG_SECRETS.items():
+            secret = getattr(config, name)
+            if secret is not None:
+                setattr(connection, column, box.encrypt(secret.get_secret_value()))
+    if data.shared_secret is not None:
+        connection.shared_secret_encrypted = box.encrypt(data.shared_secret.get_secret_value())
+    elif creating:
+        connection.shared_secret_encrypted = box.encrypt(generate_shared_secret())
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"This integration already has a connection named “{name}”.", field="name")
+
+
+def create_connection(actor: Actor, integration: Integration, data: ConnectionInput) -> Connection:
+    """Add an enabled connection; the shared secret is generated when left empty."""
+    connection = Connection(
+        public_id=new_public_id(CONNECTION_PREFIX), integration_id=integration.id, enabled=True
+    )
+    _apply(connection, data, creating=True)
+    db.session.add(connection)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _name_taken(data.name) from None
+    changes = {name: value for name, value in _snapshot(connection).items() if value is not None}
+    audit.record(
+        actor,
+        "connection.create",
+        connection,
+        object_id=connection.public_id,
+        changes={"integration": integration.id, **changes},
+    )
+    db.session.commit()
+    return connection
+
+
+def update_connection(actor: Actor, connection: Connection, data: ConnectionInput) -> Connection:
+    """Change the fields the caller sent; empty secrets keep their stored values."""
+    before = _snapshot(connection)
+    _apply(connection, data, creating=False)
+    changes = audit.diff(before, _snapshot(connection))
+    if not changes:
+        return connection
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _name_taken(data.name) from None
+    audit.record(
+        actor, "connection.update", connection, object_id=connection.public_id, changes=changes
+    )
+    db.session.commit()
+    return connection
+
+
+def set_connection_enabled(actor: Actor, connection: Connection, enabled: bool) -> Connection:
+    """Enable or disable the connection; its credentials stay as they are."""
+    if connection.enabled == enabled:
+        return connection
+    connection.enabled = enabled
+    action = "connection.enable" if enabled else "connection.disable"
+    audit.record(actor, action, connection, object_id=connection.public_id)
+    db.session.commit()
+    return connection
+
+
+def flows_using(connection: Connection) -> list[Flow]:
+    """Return the flows whose default connection is this one."""
+    query = select(Flow).where(
+        Flow.integration_id == connection.integration_id,
+        Flow.default_connection_id == connection.id,
+    )
+    return list(db.session.scalars(query.order_by(Flow.name)))
+
+
+def _in_use(connection: Connection, flows: list[Flow]) -> Conflict:
+    names = ", ".join(f"“{flow.name}”" for flow in flows) or "a flow"
+    return Conflict(
+        f"“{connection.name}” is the default connection of {names}. "
+        "Choose another default connection for the flow before deleting this connection."
+    )
+
+
+def delete_connection(actor: Actor, connection: Connection) -> None:
+    """Delete a connection that no flow routes to."""
+    flows = flows_using(connection)
+    if flows:
+        raise _in_use(connection, flows)
+    audit.record(
+        actor,
+        "connection.delete",
+        connection,
+        object_id=connection.public_id,
+        changes={"integration": connection.integration_id},
+    )
+    db.session.delete(connection)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A flow started using it since the check above; the schema's RESTRICT caught it.
+        db.session.rollback()
+        raise _in_use(connection, []) from None
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class MaskedSecrets:
+    """A connection's secrets as they may be shown: masked, or None when not set."""
+
+    shared_secret: str | None
+    password: str | None
+    api_secret: str | None
+
+
+def masked_secrets(connection: Connection) -> MaskedSecrets:
+    """Return the connection's secrets masked for display (decryption fails closed)."""
+    box = secret_box()
+
+    def mask(token: str | None) -> str | None:
+        return mask_secret(box.decrypt(token)) if token else None
+
+    return MaskedSecrets(
+        shared_secret=mask(connection.shared_secret_encrypted),
+        password=mask(connection.password_encrypted),
+        api_secret=mask(connection.api_secret_encrypted),
+    )

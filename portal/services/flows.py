@@ -1,0 +1,123 @@
+"""Flows of an integration: routing rules whose default connection is in the same integration.
+
+Every lookup is scoped by its integration, so an id from another integration is NotFound: data
+never crosses integrations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import Connection, Flow, Integration
+from portal.schemas.connect import FlowInput
+from portal.services import audit
+from portal.services.actor import Actor
+from portal.services.connections import get_connection
+from portal.services.errors import Conflict, NotFound
+
+
+def get_flow(integration: Integration, flow_id: int) -> Flow:
+    """Return the integration's flow or raise NotFound (also for another's)."""
+    flow = db.session.scalar(
+        select(Flow).where(Flow.id == flow_id, Flow.integration_id == integration.id)
+    )
+    if flow is None:
+        raise NotFound("That flow does not exist in this integration.")
+    return flow
+
+
+def _default_connection(integration: Integration, public_id: str) -> Connection:
+    """Resolve a flow's default connection within the integration, or NotFound on its field."""
+    try:
+        return get_connection(integration, public_id)
+    except NotFound:
+        raise NotFound(
+            "Choose a connection of this integration as the default connection.",
+            field="default_connection_id",
+        ) from None
+
+
+def _flow_values(flow: Flow) -> dict[str, Any]:
+    return {
+        "name": flow.name,
+        "transaction_types": flow.transaction_types,
+        "default_connection": flow.default_connection.public_id
+        if flow.default_connection_id
+        else None,
+        "re_route_recurring": flow.re_route_recurring,
+        "retries": flow.retries,
+        "expiry_hours": flow.expiry_hours,
+    }
+
+
+def _flow_name_taken(name: str) -> Conflict:
+    return Conflict(f"This integration already has a flow named “{name}”.", field="name")
+
+
+def create_flow(actor: Actor, integration: Integration, data: FlowInput) -> Flow:
+    """Add a flow routing to a connection of the same integration."""
+    connection = _default_connection(integration, data.default_connection_id)
+    flow = Flow(
+        integration_id=integration.id,
+        name=data.name,
+        transaction_types=list(data.transaction_types),
+        default_connection_id=connection.id,
+        re_route_recurring=data.re_route_recurring,
+        retries=data.retries,
+        expiry_hours=data.expiry_hours,
+    )
+    db.session.add(flow)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _flow_name_taken(data.name) from None
+    audit.record(
+        actor,
+        "flow.create",
+        flow,
+        changes={"integration": integration.id, **_flow_values(flow)},
+    )
+    db.session.commit()
+    return flow
+
+
+def update_flow(actor: Actor, flow: Flow, data: FlowInput) -> Flow:
+    """Change the fields the caller sent; the default connection stays in the integration."""
+    sent = data.model_fields_set
+    connection = (
+        _default_connection(flow.integration, data.default_connection_id)
+        if "default_connection_id" in sent
+        else None
+    )
+    before = _flow_values(flow)
+    for name in ("name", "re_route_recurring", "retries", "expiry_hours"):
+        if name in sent:
+            setattr(flow, name, getattr(data, name))
+    if "transaction_types" in sent:
+        flow.transaction_types = list(data.transaction_types)
+    if connection is not None:
+        flow.default_connection_id = connection.id
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise _flow_name_taken(data.name) from None
+    db.session.expire(flow, ["default_connection"])
+    changes = audit.diff(before, _flow_values(flow))
+    if not changes:
+        return flow
+    audit.record(actor, "flow.update", flow, changes=changes)
+    db.session.commit()
+    return flow
+
+
+def delete_flow(actor: Actor, flow: Flow) -> None:
+    """Delete a flow; its default connection stays."""
+    audit.record(actor, "flow.delete", flow, changes={"integration": flow.integration_id})
+    db.session.delete(flow)
+    db.session.commit()
