@@ -16,6 +16,7 @@ from portal.viewutils import current_actor
 
 
 def _connection_form(customer, integration, connection, values, errors, status=200):
+    """Render the connection dialog with the values typed and the errors found."""
     return dialog(
         "connect/_connection_form.html",
         status=status,
@@ -56,6 +57,7 @@ def create_connection(customer_id: str, integration_id: int):
 
 
 def _connection_scope(customer_id, integration_id, connection_id):
+    """Load the customer, integration and connection of the URL; 404 when they do not match."""
     customer, integration = scope(customer_id, integration_id)
     return customer, integration, connections.get_connection(integration, connection_id)
 

@@ -20,6 +20,7 @@ def _error_status(error: DomainError) -> int:
 
 
 def _flow_form(customer, integration, flow, values, errors, status=200):
+    """Render the flow dialog with the values typed and the errors found."""
     return dialog(
         "connect/_flow_form.html",
         status=status,
@@ -60,6 +61,7 @@ def create_flow(customer_id: str, integration_id: int):
 
 
 def _flow_scope(customer_id, integration_id, flow_id):
+    """Load the customer, integration and flow of the URL; 404 when they do not match."""
     customer, integration = scope(customer_id, integration_id)
     return customer, integration, flows.get_flow(integration, flow_id)
 

@@ -71,6 +71,7 @@ def integration(customer_id: str, integration_id: int):
 
 
 def _integration_form(customer, integration, values, errors, status=200):
+    """Render the integration dialog; Type is editable once the integration can go live."""
     type_editable = integration.type == IntegrationType.LIVE or integrations.can_go_live(
         integration
     )

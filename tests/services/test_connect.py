@@ -167,11 +167,11 @@ def test_unknown_type_is_refused() -> None:
         )
 
 
-def build_integration_with(connections: int, flows: int) -> Integration:
+def build_integration_with(connection_count: int, flow_count: int) -> Integration:
     """Create an integration holding that many connections and flows."""
     integration = factories.make_integration()
-    made = [factories.make_connection(integration) for _ in range(connections)]
-    for index in range(flows):
+    made = [factories.make_connection(integration) for _ in range(connection_count)]
+    for index in range(flow_count):
         factories.make_flow(integration, made[index % len(made)])
     return integration
 
