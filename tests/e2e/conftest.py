@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from tests import factories
@@ -104,8 +105,7 @@ def new_page(browser: Browser, live_server: LiveServer):
     for context in contexts:
         for open_page in context.pages:
             # A repeated id breaks label-for and aria references for assistive technology.
-            open_page.wait_for_load_state()
-            duplicates += open_page.evaluate(DUPLICATE_IDS)
+            duplicates += duplicate_ids(open_page)
         context.close()
     assert not violations, violations
     assert not duplicates, f"duplicate element ids: {duplicates}"
@@ -127,6 +127,17 @@ def make_user(app: Flask):
             return factories.make_user(role=role, email=email).email
 
     return _make
+
+
+def duplicate_ids(page: Page) -> list[str]:
+    """Return the ids used twice on the page, checking the new document if one is loading."""
+    for _ in range(3):
+        page.wait_for_load_state()
+        try:
+            return page.evaluate(DUPLICATE_IDS)
+        except PlaywrightError:
+            continue  # a navigation (an HX-Redirect, say) replaced the document meanwhile
+    return page.evaluate(DUPLICATE_IDS)
 
 
 def wait_for_htmx(page: Page) -> None:
