@@ -30,8 +30,21 @@
     });
   }
 
+  // A refused form comes back with its errors; focus goes to the first field in error so a
+  // screen reader reads its message (aria-describedby) instead of the form's first field.
+  function focusFirstInvalid(root) {
+    var field = root && root.querySelector && root.querySelector('[aria-invalid="true"]');
+    if (field) field.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    focusFirstInvalid(document.getElementById("main"));
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     openModals(document.getElementById("modal-root") || document);
+    var target = event.detail && event.detail.target;
+    focusFirstInvalid((target && target.id && document.getElementById(target.id)) || event.target);
   });
 
   // A swap that removes the focused element (the Next link on the last page) leaves focus on

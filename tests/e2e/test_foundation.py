@@ -170,3 +170,17 @@ def test_admin_searches_users_as_they_type(page: Page, make_user) -> None:
     expect(table.get_by_role("cell", name="bob@example.com", exact=True)).to_have_count(0)
     page.get_by_role("searchbox", name="Search users").fill("zzz")
     expect(table.get_by_text("No user's e-mail contains “zzz”.")).to_be_visible()
+
+
+def test_a_refused_form_puts_the_focus_on_the_first_field_in_error(page: Page, make_user) -> None:
+    sign_in_as(page, make_user("admin"))
+    page.goto("/system/users/")
+    page.get_by_role("button", name="Add user").click()
+    dialog = page.get_by_role("dialog", name="Add user")
+    dialog.get_by_label("Email").fill("new@example.com")
+    dialog.get_by_label("Password", exact=True).fill(PASSWORD)
+    dialog.get_by_label("Confirm password").fill(PASSWORD + "x")
+    dialog.get_by_role("button", name="Create user").click()
+    confirm = dialog.get_by_label("Confirm password")
+    expect(confirm).to_be_focused()
+    expect(confirm).to_have_accessible_description("The passwords do not match.")
