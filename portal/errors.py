@@ -8,6 +8,7 @@ from flask import Flask, render_template
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from portal.api.errors import is_api_request, json_error
@@ -76,6 +77,14 @@ def handle_database_down(error: DBAPIError):
     )
 
 
+def handle_stale(error: StaleDataError):
+    """Answer 404 when the row changed went away meanwhile (two people deleting at once)."""
+    from portal.extensions import db
+
+    db.session.rollback()
+    return error_page(404, "Someone else deleted or changed this meanwhile. Reload the page.")
+
+
 def handle_not_found(error: NotFound):
     """Show a domain NotFound as a 404."""
     return error_page(404, error.message)
@@ -104,6 +113,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(PermissionDenied, handle_denied)
     app.register_error_handler(Exception, handle_unexpected)
