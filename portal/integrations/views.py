@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -59,9 +60,11 @@ def index():
     )
 
 
-def api_key_form(form: ApiKeyForm | None = None) -> ApiKeyForm:
-    """Return the form with the account's companies to choose from."""
-    form = form or ApiKeyForm()
+CompanyForm = TypeVar("CompanyForm", ApiKeyForm, AutoRetryForm)
+
+
+def with_companies(form: CompanyForm) -> CompanyForm:
+    """Offer the account's companies in the form's "Company" select."""
     form.company.choices = company_choices(companies.list_companies())
     return form
 
@@ -71,7 +74,9 @@ def api_key_form(form: ApiKeyForm | None = None) -> ApiKeyForm:
 def new():
     """Show the "Generate API key" dialog (a page without JavaScript)."""
     return render_page_or_partial(
-        "integrations/new_api_key.html", "integrations/_api_key_form.html", form=api_key_form()
+        "integrations/new_api_key.html",
+        "integrations/_api_key_form.html",
+        form=with_companies(ApiKeyForm()),
     )
 
 
@@ -79,7 +84,7 @@ def new():
 @writer_required
 def create():
     """Generate an API key and show it, this once."""
-    form = api_key_form()
+    form = with_companies(ApiKeyForm())
     if form.validate_on_submit():
         try:
             new_key = api_keys.generate_api_key(
@@ -144,20 +149,15 @@ def retries():
     return render_template("integrations/retries.html", rules=auto_retries.list_auto_retries())
 
 
-def auto_retry_form(form: AutoRetryForm | None = None) -> AutoRetryForm:
-    """Return the form with the account's companies to choose from."""
-    form = form or AutoRetryForm()
-    form.company.choices = company_choices(companies.list_companies())
-    return form
-
-
 @bp.get("/retries/new")
 @scheduler_required
 @writer_required
 def new_retry():
     """Show the "Add auto-retries" dialog (a page without JavaScript)."""
     return render_page_or_partial(
-        "integrations/new_retry.html", "integrations/_retry_form.html", form=auto_retry_form()
+        "integrations/new_retry.html",
+        "integrations/_retry_form.html",
+        form=with_companies(AutoRetryForm()),
     )
 
 
@@ -166,7 +166,7 @@ def new_retry():
 @writer_required
 def create_retry():
     """Add an auto-retry; a second one for the same company and environment is refused."""
-    form = auto_retry_form()
+    form = with_companies(AutoRetryForm())
     if form.validate_on_submit():
         try:
             rule = auto_retries.add_auto_retry(
