@@ -22,10 +22,10 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 
 from portal import create_app
+from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.extensions import db
 from portal.models import Customer
 from portal.models.base import utcnow
-from portal.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.services import customers, setup, users
 from portal.services.actor import Actor
 

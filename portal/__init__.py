@@ -2,41 +2,62 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import config
+from portal import cli, config
+from portal.api.views import bp as api_bp
+from portal.api_keys.views import bp as api_keys_bp
+from portal.audit.views import bp as audit_bp
+from portal.auth import loader
+from portal.auth.views import bp as auth_bp
+from portal.auto_retries.views import bp as auto_retries_bp
+from portal.companies.views import bp as companies_bp
+from portal.connect.views import bp as connect_bp
+from portal.core import database, passwords
+from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.external_integrations.views import bp as external_integrations_bp
+from portal.health.views import bp as health_bp
+from portal.home.views import bp as home_bp
+from portal.settings.views import bp as settings_bp
+from portal.users.views import bp as users_bp
+from portal.web import errors, flashes, htmx, registry, security, templating
+from portal.web.access import require_login_by_default
 
-# The blueprints the portal serves, by package name (each package exposes `bp`).
+ROOT = Path(__file__).resolve().parent.parent
+
+# Registered in this order, which is the order of the URL map.
 BLUEPRINTS = (
-    "auth",
-    "health",
-    "home",
-    "users",
-    "companies",
-    "audit",
-    "connect",
-    "integrations",
-    "external_integrations",
-    "settings",
-    "api",
+    auth_bp,
+    health_bp,
+    home_bp,
+    users_bp,
+    companies_bp,
+    audit_bp,
+    connect_bp,
+    api_keys_bp,
+    auto_retries_bp,
+    external_integrations_bp,
+    settings_bp,
+    api_bp,
 )
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the application: configure it, then run each named registration step."""
-    root = __import__("pathlib").Path(__file__).resolve().parent.parent
     app = Flask(
         __name__,
-        static_folder=str(root / "static"),
-        template_folder=str(root / "templates"),
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
         instance_relative_config=True,
     )
     app.config.from_mapping(config.load(app.instance_path, overrides))
     check_secrets(app)
     register_extensions(app)
+    register_services(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_errorhandlers(app)
@@ -57,60 +78,53 @@ def check_secrets(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, migrations, sign-in, CSRF and rate limiting to the app."""
-    from portal import auth_loader, database
-    from portal.extensions import csrf, db, limiter, login_manager, migrate
-    from portal.security import SessionInterface
-
     db.init_app(app)
     database.configure_engine_events()
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
-    auth_loader.configure(login_manager)
+    loader.configure(login_manager)
     csrf.init_app(app)
     limiter.init_app(app)
-    app.session_interface = SessionInterface()
+    app.session_interface = security.SessionInterface()
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
+def register_services(app: Flask) -> None:
+    """Build the long-lived collaborators (secret box, throttle, key check, providers) once."""
+    passwords.configure(
+        app.config["PASSWORD_HASH_TIME_COST"],
+        app.config["PASSWORD_HASH_MEMORY_KIB"],
+        app.config["PASSWORD_HASH_PARALLELISM"],
+    )
+    registry.register_services(app)
+
+
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per feature package."""
-    from importlib import import_module
-
-    for name in BLUEPRINTS:
-        app.register_blueprint(import_module(f"portal.{name}.views").bp)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
 
 
 def register_request_hooks(app: Flask) -> None:
     """Deny anonymous access by default, add security headers and out-of-band flashes."""
-    from portal.access import require_login_by_default
-    from portal.flashes import append_flashes_to_htmx
-    from portal.htmx import add_vary_header
-    from portal.security import add_security_headers
-
     app.before_request(require_login_by_default)
-    app.after_request(append_flashes_to_htmx)
-    app.after_request(add_vary_header)
-    app.after_request(add_security_headers)
+    app.after_request(flashes.append_flashes_to_htmx)
+    app.after_request(htmx.add_vary_header)
+    app.after_request(security.add_security_headers)
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Map HTTP errors, domain exceptions and an unreachable database to pages."""
-    from portal.errors import register
-
-    register(app)
+    errors.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
     """Expose navigation and formatting helpers to templates."""
-    from portal.templating import register
-
-    register(app)
+    templating.register(app)
 
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` commands operators use."""
-    from portal.cli import register
-
-    register(app)
+    cli.register(app)

@@ -5,8 +5,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from pydantic import ValidationError
 
+from portal.schemas.accounts import NewUser
+from portal.schemas.base import field_errors
+from portal.services.actor import Actor
 from portal.services.errors import DomainError
+from portal.services.secrets import rotate_secrets
+from portal.services.setup import create_user_from_cli
+from portal.web.registry import secret_box
 
 
 @click.command("create-user")
@@ -16,22 +23,20 @@ from portal.services.errors import DomainError
 @with_appcontext
 def create_user_command(email: str, role: str, password: str) -> None:
     """Create a user (the password comes from a prompt, or from stdin when piped)."""
-    from portal.services.setup import create_user_from_cli
-
     try:
-        user = create_user_from_cli(email, password, role)
+        data = NewUser(email=email, password=password, role=role)
+        user = create_user_from_cli(data)
+    except ValidationError as error:
+        raise click.ClickException(" ".join(field_errors(error).values())) from None
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Created {user.role} {user.email}.")
 
 
 @click.command("rotate-keys")
+@with_appcontext
 def rotate_keys_command() -> None:
     """Re-encrypt every stored secret with the newest key of PORTAL_ENCRYPTION_KEYS."""
-    from portal.crypto import secret_box
-    from portal.services.actor import Actor
-    from portal.services.secrets import rotate_secrets
-
     try:
         report = rotate_secrets(Actor.system("rotate-keys"), secret_box())
     except DomainError as error:

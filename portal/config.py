@@ -61,6 +61,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "API_KEY_LAST_USED_INTERVAL": 60.0,
         # Benchmarks only: API answers report the worker's argon2 verification count.
         "BENCHMARK": False,
+        # argon2id costs of new password hashes; None keeps argon2-cffi's RFC 9106 profile.
+        # Only tests lower them, to keep the suite fast.
+        "PASSWORD_HASH_TIME_COST": None,
+        "PASSWORD_HASH_MEMORY_KIB": None,
+        "PASSWORD_HASH_PARALLELISM": None,
     }
 
 

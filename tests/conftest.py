@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from portal import create_app
+from portal.core import passwords
 from portal.extensions import db, limiter
 from tests import factories
+from tests.support.apps import TEST_DATABASE_URL, empty_tables, overrides
 from tests.support.fake_stripe import FakeStripe
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
-ENCRYPTION_KEY = Fernet.generate_key().decode()
-
-
-def overrides(database_url: str, **extra) -> dict:
-    """Return the configuration every test app starts from."""
-    return {
-        "SECRET_KEY": "test-secret-key-" + uuid.uuid4().hex,
-        "ENCRYPTION_KEYS": ENCRYPTION_KEY,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
-        # A fresh prefix per app keeps rate-limit counts of one test away from the next.
-        "RATELIMIT_KEY_PREFIX": "test-" + uuid.uuid4().hex,
-        **extra,
-    }
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +33,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         upgrade()
         db.engine.dispose()
     return url
-
-
-def empty_tables() -> None:
-    """Delete every row, children first, so each test starts from an empty database."""
-    with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -128,3 +103,16 @@ def login(app: Flask, client: FlaskClient):
         return user_id
 
     return _login
+
+
+@pytest.fixture
+def default_password_costs(app: Flask) -> Iterator[None]:
+    """Hash with argon2-cffi's default costs, as production does, for the length of a test."""
+    passwords.configure(None, None, None)
+    yield
+    test = overrides("")
+    passwords.configure(
+        test["PASSWORD_HASH_TIME_COST"],
+        test["PASSWORD_HASH_MEMORY_KIB"],
+        test["PASSWORD_HASH_PARALLELISM"],
+    )

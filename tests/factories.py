@@ -17,7 +17,12 @@ from portal.models import (
     Integration,
     User,
 )
+from portal.schemas.accounts import NewUser
+from portal.schemas.api_keys import ApiKeyInput
+from portal.schemas.auto_retries import AutoRetryInput
+from portal.schemas.companies import CompanyInput
 from portal.schemas.connect import ConnectionInput, CustomerInput, FlowInput, IntegrationInput
+from portal.schemas.external_integrations import ExternalIntegrationInput
 from portal.services import (
     account_settings,
     api_keys,
@@ -25,12 +30,15 @@ from portal.services import (
     companies,
     connections,
     customers,
+    external_integrations,
     flows,
     integrations,
     setup,
     users,
 )
 from portal.services.actor import Actor
+from portal.web.registry import providers, secret_box
+from tests.support.stripe_app import stripe_key
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -45,27 +53,28 @@ def setup_account() -> None:
 def make_user(role: str = "admin", email: str | None = None, password: str = PASSWORD) -> User:
     """Create a user with a role."""
     email = email or f"{role}{next(_counter)}@example.com"
-    return users.create_user(Actor.system("test"), email, password, role)
+    data = NewUser(email=email, password=password, role=role)
+    return users.create_user(Actor.system("test"), data)
 
 
 def make_company(name: str | None = None) -> Company:
     """Create a company."""
-    return companies.create_company(Actor.system("test"), name or f"Company {next(_counter)}")
+    data = CompanyInput(name=name or f"Company {next(_counter)}")
+    return companies.create_company(Actor.system("test"), data)
 
 
 def make_external_integration(
     name: str | None = None, secret: str | None = None, *, active: bool = True
 ):
     """Add a Stripe integration through the service (the app must point at a FakeStripe)."""
-    from portal.services import external_integrations
-    from tests.support.stripe_app import stripe_key
-
-    saved = external_integrations.create_integration(
-        Actor.system("test"),
-        "stripe",
-        name or f"Stripe {next(_counter)}",
-        secret or stripe_key(),
+    data = ExternalIntegrationInput(
+        provider="stripe",
+        name=name or f"Stripe {next(_counter)}",
+        secret=secret or stripe_key(),
         active=active,
+    )
+    saved = external_integrations.create_integration(
+        Actor.system("test"), data, providers(), secret_box()
     )
     return saved.integration
 
@@ -81,9 +90,10 @@ def make_api_key(
 ) -> api_keys.NewApiKey:
     """Generate an API key; the plaintext is in the result, as the dialog shows it."""
     company = company or default_company()
-    return api_keys.generate_api_key(
-        Actor.system("test"), name or f"Key {next(_counter)}", company.id, environment
+    data = ApiKeyInput(
+        name=name or f"Key {next(_counter)}", company_id=company.id, environment=environment
     )
+    return api_keys.generate_api_key(Actor.system("test"), data)
 
 
 def enable_scheduler(enabled: bool = True) -> None:
@@ -100,9 +110,13 @@ def make_auto_retry(
 ) -> AutoRetry:
     """Add an auto-retry."""
     company = company or default_company()
-    return auto_retries.add_auto_retry(
-        Actor.system("test"), name or f"Retry {next(_counter)}", company.id, environment, status
+    data = AutoRetryInput(
+        name=name or f"Retry {next(_counter)}",
+        company_id=company.id,
+        environment=environment,
+        status=status,
     )
+    return auto_retries.add_auto_retry(Actor.system("test"), data)
 
 
 def make_customer(name: str | None = None, company: Company | None = None) -> Customer:
@@ -136,7 +150,7 @@ def make_connection(integration: Integration | None = None, **fields) -> Connect
         **fields,
     }
     return connections.create_connection(
-        Actor.system("test"), integration, ConnectionInput.model_validate(data)
+        Actor.system("test"), integration, ConnectionInput.model_validate(data), secret_box()
     )
 
 

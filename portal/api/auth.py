@@ -6,35 +6,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import Blueprint, current_app, g, request
+from flask import g, request
 
-from portal.access import authenticates_itself
 from portal.api.errors import unauthorized
-from portal.services.api_keys import ApiKeyAuthenticator, ApiKeyRejected
+from portal.services.api_keys import ApiKeyRejected
+from portal.web.access import authenticates_itself
+from portal.web.registry import api_key_authenticator
 
 F = TypeVar("F", bound=Callable)
-
-EXTENSION = "portal.api_key_authenticator"
-
-
-def install(blueprint: Blueprint) -> None:
-    """Give each app that registers the blueprint its own in-process authenticator."""
-
-    def _create(state) -> None:
-        """Create the authenticator from the app's configuration."""
-        config = state.app.config
-        state.app.extensions[EXTENSION] = ApiKeyAuthenticator(
-            cache_ttl=config["API_KEY_CACHE_TTL"],
-            cache_size=config["API_KEY_CACHE_SIZE"],
-            last_used_interval=config["API_KEY_LAST_USED_INTERVAL"],
-        )
-
-    blueprint.record_once(_create)
-
-
-def authenticator() -> ApiKeyAuthenticator:
-    """Return the app's authenticator."""
-    return current_app.extensions[EXTENSION]
 
 
 def presented_key() -> str | None:
@@ -56,7 +35,7 @@ def api_key_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args, **kwargs):
         try:
-            g.api_key = authenticator().authenticate(presented_key())
+            g.api_key = api_key_authenticator().authenticate(presented_key())
         except ApiKeyRejected:
             return unauthorized()
         return view(*args, **kwargs)

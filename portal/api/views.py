@@ -8,11 +8,11 @@ from flask import Blueprint, Response, current_app, g, jsonify
 
 from portal.api import auth
 from portal.extensions import csrf
+from portal.web.registry import api_key_authenticator
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # CSRF protects cookie-authenticated forms; this API never accepts the session cookie.
 csrf.exempt(bp)
-auth.install(bp)
 
 
 @bp.after_request
@@ -20,7 +20,7 @@ def add_api_headers(response: Response) -> Response:
     """Keep API answers out of caches; in benchmarks, report this worker's argon2 count."""
     response.headers["Cache-Control"] = "no-store"
     if current_app.config["BENCHMARK"]:
-        verifications = auth.authenticator().verifications
+        verifications = api_key_authenticator().verifications
         response.headers["X-Portal-Argon2-Verifications"] = f"{os.getpid()}:{verifications}"
     return response
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, request
 
-from portal.access import admin_required
-from portal.htmx import render_page_or_partial
 from portal.services import audit
+from portal.web.access import admin_required
+from portal.web.htmx import render_page_or_partial
 
 bp = Blueprint("audit", __name__, url_prefix="/system/audit")
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -17,20 +18,21 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from portal.access import public
-from portal.auth.forms import PasswordChangeForm, SetupForm, SignInForm
-from portal.auth_loader import SESSION_TOKEN
+from portal.auth.loader import SESSION_TOKEN
 from portal.extensions import limiter
-from portal.forms import attach_error
+from portal.schemas.accounts import PasswordChangeInput, SetupInput, SignInInput
 from portal.services import setup as setup_service
 from portal.services import users
-from portal.services.errors import DomainError
-from portal.services.throttle import LoginThrottle
-from portal.viewutils import client_ip, current_actor
+from portal.web.access import public
+from portal.web.actor import client_ip, current_actor
+from portal.web.forms import Form, read, shown
+from portal.web.registry import login_throttle
+from portal.web.responses import submit
 
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "The e-mail or password is incorrect."
+THROTTLED = "Too many failed sign-ins. Wait a few minutes before trying again."
 
 
 def login_ip_limit() -> str:
@@ -50,95 +52,96 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def throttle() -> LoginThrottle:
-    """Return the per-account throttle on the shared rate-limit storage."""
-    config = current_app.config
-    return LoginThrottle(
-        storage=limiter.storage,
-        failures_before_backoff=config["LOGIN_FAILURES_BEFORE_BACKOFF"],
-        base_seconds=config["LOGIN_BACKOFF_BASE_SECONDS"],
-        max_seconds=config["LOGIN_BACKOFF_MAX_SECONDS"],
-        prefix=config["RATELIMIT_KEY_PREFIX"],
-    )
-
-
-def sign_in_with(form: SignInForm | SetupForm) -> users.SignIn:
-    """Sign in with the e-mail and password of a submitted form."""
-    return users.sign_in(
-        form.email.data,
-        form.password.data,
+def begin_session(email: str, password: str) -> None:
+    """Sign in, then replace whatever session the browser had with a fresh one for the user."""
+    sign_in = users.sign_in(
+        email,
+        password,
         ip=client_ip(),
         user_agent=request.user_agent.string,
-        throttle=throttle(),
+        throttle=login_throttle(),
     )
-
-
-def begin_session(sign_in: users.SignIn) -> None:
-    """Replace whatever session the browser had with a fresh one for the user."""
     session.clear()
     session[SESSION_TOKEN] = sign_in.token
     login_user(sign_in.user)
 
 
-@bp.route("/setup", methods=["GET", "POST"])
+def page(template: str, status: int = 200, headers: dict | None = None, **context) -> Response:
+    """Render an account page with a status (200, or 422 when a form was refused)."""
+    return Response(render_template(template, **context), status, headers)
+
+
+@bp.get("/setup")
 @public
-@limiter.limit(login_ip_limit, methods=["POST"])
 def setup():
-    """Create the first administrator; gone once any user exists."""
+    """Show the form that creates the first administrator; gone once any user exists."""
     if not setup_service.is_needed():
         abort(404)
-    form = SetupForm()
-    if form.validate_on_submit():
-        try:
-            setup_service.create_first_admin(form.email.data, form.password.data, ip=client_ip())
-        except setup_service.SetupAlreadyDone:
-            abort(404)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            sign_in = sign_in_with(form)
-            begin_session(sign_in)
-            flash("Setup complete. Welcome to the Integrations Portal.", "success")
-            return redirect(url_for("home.index"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/setup.html", form=form), status
+    return page("auth/setup.html", form=shown())
 
 
-@bp.route("/login", methods=["GET", "POST"])
+def _complete_setup(data: SetupInput) -> None:
+    """Create the first administrator and sign them in."""
+    try:
+        setup_service.create_first_admin(data, ip=client_ip())
+    except setup_service.SetupAlreadyDone:
+        abort(404)
+    begin_session(data.email, data.password.get_secret_value())
+
+
+@bp.post("/setup")
 @public
-@limiter.limit(login_ip_limit, methods=["POST"])
+@limiter.limit(login_ip_limit)
+def complete_setup():
+    """Create the first administrator and sign them in."""
+    if not setup_service.is_needed():
+        abort(404)
+    return submit(
+        read(SetupInput),
+        _complete_setup,
+        lambda _: _welcome("Setup complete. Welcome to the Integrations Portal."),
+        lambda form, status: page("auth/setup.html", status, form=form),
+    )
+
+
+def _welcome(message: str, target: str | None = None) -> Response:
+    """Confirm the sign-in and go where the user was heading."""
+    flash(message, "success")
+    return redirect(target or url_for("home.index"), code=303)
+
+
+@bp.get("/login")
+@public
 def login():
-    """Sign in with e-mail and password."""
+    """Show the sign-in form (or the setup page before the first user exists)."""
     if setup_service.is_needed():
         return redirect(url_for("auth.setup"))
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
-    form = SignInForm()
-    status = 200
-    headers: dict[str, str] = {}
-    if form.validate_on_submit():
-        try:
-            sign_in = sign_in_with(form)
-        except users.SignInThrottled as error:
-            form.form_errors.append(
-                "Too many failed sign-ins. Wait a few minutes before trying again."
-            )
-            status, headers = 429, {"Retry-After": str(error.retry_after)}
-        except users.InvalidCredentials:
-            form.form_errors.append(SIGN_IN_FAILED)
-            status = 401
-        else:
-            begin_session(sign_in)
-            flash("Signed in.", "success")
-            target = safe_next(request.args.get("next")) or url_for("home.index")
-            return redirect(target, code=303)
-    elif form.is_submitted():
-        status = 422
-    form.password.data = ""
-    return render_template("auth/login.html", form=form), status, headers
+    return page("auth/login.html", form=shown())
 
 
-@bp.route("/logout", methods=["POST"])
+@bp.post("/login")
+@public
+@limiter.limit(login_ip_limit)
+def sign_in():
+    """Sign in with e-mail and password."""
+    form: Form[SignInInput] = read(SignInInput)
+    form.values.pop("password", None)
+    if not form.valid:
+        return page("auth/login.html", 422, form=form)
+    try:
+        begin_session(form.model.email, form.model.password.get_secret_value())
+    except users.SignInThrottled as error:
+        form.errors["__all__"] = THROTTLED
+        return page("auth/login.html", 429, {"Retry-After": str(error.retry_after)}, form=form)
+    except users.InvalidCredentials:
+        form.errors["__all__"] = SIGN_IN_FAILED
+        return page("auth/login.html", 401, form=form)
+    return _welcome("Signed in.", safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
 def logout():
     """Sign out and end the server-side session."""
     users.sign_out(current_actor(), session.get(SESSION_TOKEN))
@@ -148,24 +151,21 @@ def logout():
     return redirect(url_for("auth.login"), code=303)
 
 
-@bp.route("/account/password", methods=["GET", "POST"])
+@bp.get("/account/password")
 def change_password():
+    """Show the form to change your own password."""
+    return page("auth/password.html", form=shown())
+
+
+@bp.post("/account/password")
+def save_password():
     """Change your own password; every other session of yours ends."""
-    form = PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
-            actor = current_actor()
-            users.change_password(
-                actor,
-                actor.user,
-                form.current_password.data,
-                form.password.data,
-                keep_token=session.get(SESSION_TOKEN),
-            )
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            flash("Password changed. Your other sessions were signed out.", "success")
-            return redirect(url_for("home.index"), code=303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("auth/password.html", form=form), status
+    actor = current_actor()
+    return submit(
+        read(PasswordChangeInput),
+        lambda data: users.change_password(
+            actor, actor.user, data, keep_token=session.get(SESSION_TOKEN)
+        ),
+        lambda _: _welcome("Password changed. Your other sessions were signed out."),
+        lambda form, status: page("auth/password.html", status, form=form),
+    )

@@ -1,4 +1,4 @@
-"""Check a Stripe secret key's format and verify it against the Stripe API."""
+"""Stripe: a secret key's format, and a client that asks Stripe's API whether a key works."""
 
 from __future__ import annotations
 
@@ -43,35 +43,43 @@ def key_mode(key: str) -> str:
     return "Live" if key[3:8] == "live_" else "Test"
 
 
-def verify_secret_key(key: str, *, api_base: str, timeout: float) -> Verification:
-    """Ask Stripe, with one read-only GET /v1/balance, whether the key works."""
-    if check_key_format(key) is not None:
-        # Never send a malformed value (it could carry header-breaking bytes).
-        return Verification(Outcome.INVALID, "the key is not a Stripe secret key")
+class StripeClient:
+    """Stripe's API at a configured base URL, with connect and read timeouts."""
 
-    # A client per call: no global stripe.api_key, no state shared across threads.
-    http_client = stripe.RequestsClient(timeout=(timeout, timeout))
-    client = stripe.StripeClient(
-        key,
-        base_addresses={"api": api_base},
-        http_client=http_client,
-        max_network_retries=0,
-    )
-    try:
-        client.v1.balance.retrieve()
-        result = Verification(Outcome.VALID)
-    except stripe.StripeError as err:
-        result = _classify(err, key, timeout)
-    finally:
-        http_client.close()
+    def __init__(self, api_base: str, timeout: float) -> None:
+        """Remember where Stripe is and how long to wait for it."""
+        self.api_base = api_base
+        self.timeout = float(timeout)
 
-    logger.info(
-        "Stripe key check (%s mode): %s %s",
-        key_mode(key),
-        result.outcome.value,
-        result.detail,
-    )
-    return result
+    def verify_secret_key(self, key: str) -> Verification:
+        """Ask Stripe, with one read-only GET /v1/balance, whether a well-formed key works.
+
+        The caller checks the key's shape first (``check_key_format``): a malformed value is
+        never sent, as it could carry header-breaking bytes.
+        """
+        # A client per call: no global stripe.api_key, no state shared across threads.
+        http_client = stripe.RequestsClient(timeout=(self.timeout, self.timeout))
+        client = stripe.StripeClient(
+            key,
+            base_addresses={"api": self.api_base},
+            http_client=http_client,
+            max_network_retries=0,
+        )
+        try:
+            client.v1.balance.retrieve()
+            result = Verification(Outcome.VALID)
+        except stripe.StripeError as err:
+            result = _classify(err, key, self.timeout)
+        finally:
+            http_client.close()
+
+        logger.info(
+            "Stripe key check (%s mode): %s %s",
+            key_mode(key),
+            result.outcome.value,
+            result.detail,
+        )
+        return result
 
 
 def _classify(err: stripe.StripeError, key: str, timeout: float) -> Verification:

@@ -2,53 +2,55 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, url_for
+from flask import Blueprint, url_for
 
-from portal.access import admin_required
-from portal.companies.forms import CompanyForm
-from portal.forms import attach_error
-from portal.htmx import hx_redirect, render_confirm, render_page_or_partial
+from portal.schemas.companies import CompanyInput
 from portal.services import companies
-from portal.services.errors import DomainError
-from portal.viewutils import current_actor
+from portal.web.access import admin_required
+from portal.web.actor import current_actor
+from portal.web.forms import read, shown
+from portal.web.htmx import render_page_or_partial
+from portal.web.responses import attempt, confirm, dialog, done, submit
 
 bp = Blueprint("companies", __name__, url_prefix="/account/companies")
 
+# The rename dialog opens over the list, whose add form has a "name" control too.
+RENAME = "rename-"
 
-def rename_form(**data) -> CompanyForm:
-    """Return the rename form; its prefix keeps its ids apart from the add form on the page."""
-    return CompanyForm(prefix="rename", **data)
+
+def list_page(form, status: int = 200):
+    """Render the list with its add form (only the form for htmx)."""
+    return render_page_or_partial(
+        "companies/index.html",
+        "companies/_create_form.html",
+        status=status,
+        form=form,
+        companies=companies.list_companies(),
+    )
 
 
 @bp.get("/")
 @admin_required
 def index():
     """List companies with a form to add one."""
-    return render_template(
-        "companies/index.html", companies=companies.list_companies(), form=CompanyForm()
-    )
+    return list_page(shown())
 
 
 @bp.post("/")
 @admin_required
 def create():
     """Add a company."""
-    form = CompanyForm()
-    if form.validate_on_submit():
-        try:
-            company = companies.create_company(current_actor(), form.name.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            flash(f"Company “{company.name}” added.", "success")
-            return hx_redirect(url_for("companies.index"))
-    return render_page_or_partial(
-        "companies/index.html",
-        "companies/_create_form.html",
-        form=form,
-        companies=companies.list_companies(),
-        status=422,
+    return submit(
+        read(CompanyInput),
+        lambda data: companies.create_company(current_actor(), data),
+        lambda company: done(f"Company “{company.name}” added.", url_for("companies.index")),
+        list_page,
     )
+
+
+def rename_dialog(company, form, status: int = 200):
+    """Render the rename dialog."""
+    return dialog("companies/_rename_form.html", status, company=company, form=form)
 
 
 @bp.get("/<int:company_id>/edit")
@@ -56,12 +58,7 @@ def create():
 def edit(company_id: int):
     """Show the rename form."""
     company = companies.get_company(company_id)
-    return render_page_or_partial(
-        "companies/edit.html",
-        "companies/_rename_form.html",
-        company=company,
-        form=rename_form(name=company.name),
-    )
+    return rename_dialog(company, shown({"name": company.name}, prefix=RENAME))
 
 
 @bp.post("/<int:company_id>")
@@ -69,21 +66,11 @@ def edit(company_id: int):
 def update(company_id: int):
     """Rename a company."""
     company = companies.get_company(company_id)
-    form = rename_form()
-    if form.validate_on_submit():
-        try:
-            companies.rename_company(current_actor(), company, form.name.data)
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            flash(f"Company renamed to “{company.name}”.", "success")
-            return hx_redirect(url_for("companies.index"))
-    return render_page_or_partial(
-        "companies/edit.html",
-        "companies/_rename_form.html",
-        company=companies.get_company(company_id),
-        form=form,
-        status=422,
+    return submit(
+        read(CompanyInput, prefix=RENAME),
+        lambda data: companies.rename_company(current_actor(), company, data),
+        lambda _: done(f"Company renamed to “{company.name}”.", url_for("companies.index")),
+        lambda form, status: rename_dialog(companies.get_company(company_id), form, status),
     )
 
 
@@ -92,7 +79,7 @@ def update(company_id: int):
 def confirm_delete(company_id: int):
     """Ask before deleting a company."""
     company = companies.get_company(company_id)
-    return render_confirm(
+    return confirm(
         title=f"Delete “{company.name}”?",
         message="A company that API keys, retries or customers use cannot be deleted.",
         action=url_for("companies.delete", company_id=company.id),
@@ -106,11 +93,8 @@ def confirm_delete(company_id: int):
 def delete(company_id: int):
     """Delete an unused company."""
     company = companies.get_company(company_id)
-    name = company.name
-    try:
-        companies.delete_company(current_actor(), company)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash(f"Company “{name}” deleted.", "success")
-    return hx_redirect(url_for("companies.index"))
+    return attempt(
+        lambda: companies.delete_company(current_actor(), company),
+        f"Company “{company.name}” deleted.",
+        url_for("companies.index"),
+    )

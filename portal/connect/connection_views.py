@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, request
 
-from portal.access import writer_required
 from portal.connect import bp, forms
-from portal.connect.helpers import CONNECTION, INTEGRATION, dialog, integration_url, scope
-from portal.htmx import hx_redirect, is_htmx, render_page_or_partial
-from portal.models import Connection, Integration
+from portal.connect.helpers import CONNECTION, INTEGRATION, integration_url, scope
+from portal.models import Integration
 from portal.schemas.connect import POSTBACK_FORMATS, TRANSACTION_TYPES
 from portal.services import connections
-from portal.services.errors import DomainError
-from portal.viewutils import current_actor
+from portal.web.access import writer_required
+from portal.web.actor import current_actor
+from portal.web.forms import shown
+from portal.web.registry import secret_box
+from portal.web.responses import attempt, dialog, done, row_or_redirect, submit
 
 
-def _connection_form(customer, integration, connection, values, errors, status=200):
+def connection_dialog(customer, integration, connection, form, status: int = 200):
     """Render the connection dialog with the values typed and the errors found."""
     return dialog(
         "connect/_connection_form.html",
-        status=status,
+        status,
         customer=customer,
         integration=integration,
         connection=connection,
-        secrets=connections.masked_secrets(connection) if connection else None,
-        values=values,
-        errors=errors,
+        secrets=connections.masked_secrets(connection, secret_box()) if connection else None,
+        form=form,
         transaction_types=TRANSACTION_TYPES,
-        postback_formats=POSTBACK_FORMATS,
+        postback_formats=[(value, value) for value in POSTBACK_FORMATS],
     )
+
+
+def _connection_scope(customer_id: str, integration_id: int, connection_id: str):
+    """Load the customer, integration and connection of the URL; 404 when they do not match."""
+    customer, integration = scope(customer_id, integration_id)
+    return customer, integration, connections.get_connection(integration, connection_id)
 
 
 @bp.get(INTEGRATION + "/connections/new")
@@ -36,7 +42,7 @@ def _connection_form(customer, integration, connection, values, errors, status=2
 def new_connection(customer_id: str, integration_id: int):
     """Show the Add Connection form."""
     customer, integration = scope(customer_id, integration_id)
-    return _connection_form(customer, integration, None, forms.connection_values(None), {})
+    return connection_dialog(customer, integration, None, shown(forms.connection_values(None)))
 
 
 @bp.post(INTEGRATION + "/connections")
@@ -44,22 +50,14 @@ def new_connection(customer_id: str, integration_id: int):
 def create_connection(customer_id: str, integration_id: int):
     """Add a connection to the integration."""
     customer, integration = scope(customer_id, integration_id)
-    submission = forms.connection_submission(request.form)
-    if submission.model is not None:
-        try:
-            connections.create_connection(current_actor(), integration, submission.model)
-        except DomainError as error:
-            submission.errors[error.field or "name"] = error.message
-        else:
-            flash("Connection created.", "success")
-            return hx_redirect(integration_url(integration))
-    return _connection_form(customer, integration, None, submission.values, submission.errors, 422)
-
-
-def _connection_scope(customer_id, integration_id, connection_id):
-    """Load the customer, integration and connection of the URL; 404 when they do not match."""
-    customer, integration = scope(customer_id, integration_id)
-    return customer, integration, connections.get_connection(integration, connection_id)
+    return submit(
+        forms.connection_form(request.form),
+        lambda data: connections.create_connection(
+            current_actor(), integration, data, secret_box()
+        ),
+        lambda _: done("Connection created.", integration_url(integration)),
+        lambda form, status: connection_dialog(customer, integration, None, form, status),
+    )
 
 
 @bp.get(CONNECTION + "/edit")
@@ -69,9 +67,8 @@ def edit_connection(customer_id: str, integration_id: int, connection_id: str):
     customer, integration, connection = _connection_scope(
         customer_id, integration_id, connection_id
     )
-    return _connection_form(
-        customer, integration, connection, forms.connection_values(connection), {}
-    )
+    values = forms.connection_values(connection)
+    return connection_dialog(customer, integration, connection, shown(values))
 
 
 @bp.post(CONNECTION)
@@ -81,52 +78,52 @@ def update_connection(customer_id: str, integration_id: int, connection_id: str)
     customer, integration, connection = _connection_scope(
         customer_id, integration_id, connection_id
     )
-    submission = forms.connection_submission(request.form, connection)
-    if submission.model is not None:
-        try:
-            connections.update_connection(current_actor(), connection, submission.model)
-        except DomainError as error:
-            submission.errors[error.field or "name"] = error.message
-        else:
-            flash("Connection updated.", "success")
-            return hx_redirect(integration_url(integration))
-    connection = connections.get_connection(integration, connection_id)
-    return _connection_form(
-        customer, integration, connection, submission.values, submission.errors, 422
+    return submit(
+        forms.connection_form(request.form, connection),
+        lambda data: connections.update_connection(current_actor(), connection, data, secret_box()),
+        lambda _: done("Connection updated.", integration_url(integration)),
+        lambda form, status: connection_dialog(
+            customer,
+            integration,
+            connections.get_connection(integration, connection_id),
+            form,
+            status,
+        ),
     )
 
 
-def _connection_row(integration: Integration, connection: Connection):
+def switch(customer_id: str, integration_id: int, connection_id: str, enabled: bool):
+    """Enable or disable a connection; answer with its row, or the integration page."""
+    _, integration, connection = _connection_scope(customer_id, integration_id, connection_id)
+    connections.set_connection_enabled(current_actor(), connection, enabled)
+    flash(f"Connection “{connection.name}” {'enabled' if enabled else 'disabled'}.", "success")
+    return connection_row(integration, connection)
+
+
+def connection_row(integration: Integration, connection):
     """Answer a row action: the row for htmx, the integration page otherwise."""
-    if is_htmx():
-        return render_template(
-            "connect/_connection_row.html",
-            customer=integration.customer,
-            integration=integration,
-            connection=connection,
-            secrets={connection.id: connections.masked_secrets(connection)},
-        )
-    return hx_redirect(integration_url(integration))
+    return row_or_redirect(
+        "connect/_connection_row.html",
+        integration_url(integration),
+        customer=integration.customer,
+        integration=integration,
+        connection=connection,
+        secrets={connection.id: connections.masked_secrets(connection, secret_box())},
+    )
 
 
 @bp.post(CONNECTION + "/enable")
 @writer_required
 def enable_connection(customer_id: str, integration_id: int, connection_id: str):
     """Enable a connection."""
-    _, integration, connection = _connection_scope(customer_id, integration_id, connection_id)
-    connections.set_connection_enabled(current_actor(), connection, True)
-    flash(f"Connection “{connection.name}” enabled.", "success")
-    return _connection_row(integration, connection)
+    return switch(customer_id, integration_id, connection_id, True)
 
 
 @bp.post(CONNECTION + "/disable")
 @writer_required
 def disable_connection(customer_id: str, integration_id: int, connection_id: str):
     """Disable a connection; its credentials are kept."""
-    _, integration, connection = _connection_scope(customer_id, integration_id, connection_id)
-    connections.set_connection_enabled(current_actor(), connection, False)
-    flash(f"Connection “{connection.name}” disabled.", "success")
-    return _connection_row(integration, connection)
+    return switch(customer_id, integration_id, connection_id, False)
 
 
 @bp.get(CONNECTION + "/delete")
@@ -136,8 +133,7 @@ def confirm_delete_connection(customer_id: str, integration_id: int, connection_
     customer, integration, connection = _connection_scope(
         customer_id, integration_id, connection_id
     )
-    return render_page_or_partial(
-        "connect/confirm_delete_connection.html",
+    return dialog(
         "connect/_confirm_delete_connection.html",
         customer=customer,
         integration=integration,
@@ -152,11 +148,8 @@ def confirm_delete_connection(customer_id: str, integration_id: int, connection_
 def delete_connection(customer_id: str, integration_id: int, connection_id: str):
     """Delete a connection no flow uses."""
     _, integration, connection = _connection_scope(customer_id, integration_id, connection_id)
-    name = connection.name
-    try:
-        connections.delete_connection(current_actor(), connection)
-    except DomainError as error:
-        flash(error.message, "error")
-        return hx_redirect(integration_url(integration))
-    flash(f"Connection “{name}” deleted.", "success")
-    return hx_redirect(integration_url(integration))
+    return attempt(
+        lambda: connections.delete_connection(current_actor(), connection),
+        f"Connection “{connection.name}” deleted.",
+        integration_url(integration),
+    )

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from flask import flash, render_template, request, url_for
+from flask import render_template, request, url_for
 
-from portal.access import writer_required
 from portal.connect import bp, forms
-from portal.connect.helpers import CUSTOMER, dialog
-from portal.htmx import hx_redirect, render_page_or_partial
+from portal.connect.helpers import CUSTOMER
 from portal.services import companies, customers
-from portal.services.errors import DomainError
-from portal.viewutils import current_actor
+from portal.web.access import writer_required
+from portal.web.actor import current_actor
+from portal.web.forms import shown
+from portal.web.htmx import render_page_or_partial
+from portal.web.responses import dialog, done, submit
 
 
 def _cursor(name: str) -> int | None:
     """Read a pagination cursor from the query string (ignore anything but a number)."""
     raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 @bp.get("/")
@@ -29,42 +30,31 @@ def index():
     )
 
 
+def customer_form(form, status: int = 200):
+    """Render the Add customer dialog."""
+    company_list = [(company.id, company.name) for company in companies.list_companies()]
+    return dialog("connect/_customer_form.html", status, form=form, companies=company_list)
+
+
 @bp.get("/customers/new")
 @writer_required
 def new_customer():
     """Show the Add customer form."""
     company = customers.default_company()
-    values = {"name": "", "company_id": str(company.id) if company else ""}
-    return dialog(
-        "connect/_customer_form.html",
-        values=values,
-        errors={},
-        companies=companies.list_companies(),
-    )
+    return customer_form(shown({"name": "", "company_id": company.id if company else ""}))
 
 
 @bp.post("/customers")
 @writer_required
 def create_customer():
     """Add a customer and open its page."""
-    submission = forms.customer_submission(request.form)
-    status = 422
-    if submission.model is not None:
-        try:
-            customer = customers.create_customer(
-                current_actor(), submission.model, forms.company_id_of(submission.values)
-            )
-        except DomainError as error:
-            submission.errors[error.field or "name"] = error.message
-        else:
-            flash("Customer created.", "success")
-            return hx_redirect(url_for("connect.customer", customer_id=customer.public_id))
-    return dialog(
-        "connect/_customer_form.html",
-        status=status,
-        values=submission.values,
-        errors=submission.errors,
-        companies=companies.list_companies(),
+    return submit(
+        forms.customer_form(request.form),
+        lambda data: customers.create_customer(current_actor(), data, data.company_id),
+        lambda customer: done(
+            "Customer created.", url_for("connect.customer", customer_id=customer.public_id)
+        ),
+        customer_form,
     )
 
 

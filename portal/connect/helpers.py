@@ -1,12 +1,9 @@
-"""Helpers the Connect views share: URL rules, URL-scoped lookups, dialogs and links."""
+"""Helpers the Connect views share: URL rules, URL-scoped lookups and links."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import url_for
 
-from portal.htmx import render_page_or_partial
 from portal.models import Customer, Integration
 from portal.services import customers, integrations
 
@@ -14,13 +11,6 @@ CUSTOMER = "/customers/<customer_id>"
 INTEGRATION = CUSTOMER + "/integrations/<int:integration_id>"
 CONNECTION = INTEGRATION + "/connections/<connection_id>"
 FLOW = INTEGRATION + "/flows/<int:flow_id>"
-
-
-def dialog(partial: str, status: int = 200, **context: Any):
-    """Render a dialog fragment for htmx, or the same dialog open on a page without JS."""
-    return render_page_or_partial(
-        "connect/dialog_page.html", partial, status=status, partial=partial, **context
-    )
 
 
 def scope(customer_id: str, integration_id: int) -> tuple[Customer, Integration]:

@@ -2,31 +2,41 @@
 
 from __future__ import annotations
 
-from flask import flash, render_template, request, url_for
+from flask import render_template, request, url_for
 
-from portal.access import writer_required
 from portal.connect import bp, forms
-from portal.connect.helpers import CUSTOMER, INTEGRATION, dialog, integration_url, scope
-from portal.htmx import hx_redirect, render_confirm
+from portal.connect.helpers import CUSTOMER, INTEGRATION, integration_url, scope
 from portal.models import IntegrationType
 from portal.services import connections, customers, integrations
-from portal.services.errors import DomainError
-from portal.viewutils import current_actor
+from portal.web.access import writer_required
+from portal.web.actor import current_actor
+from portal.web.forms import shown
+from portal.web.registry import secret_box
+from portal.web.responses import confirm, dialog, done, submit
+
+
+def integration_dialog(customer, integration, form, status: int = 200):
+    """Render the integration dialog; Type is editable once the integration can go live."""
+    type_editable = integration is not None and (
+        integration.type == IntegrationType.LIVE or integrations.can_go_live(integration)
+    )
+    if not form.values.get("type"):
+        form.values["type"] = integration.type if integration else IntegrationType.DESIGN.value
+    return dialog(
+        "connect/_integration_form.html",
+        status,
+        customer=customer,
+        integration=integration,
+        form=form,
+        type_editable=type_editable,
+    )
 
 
 @bp.get(CUSTOMER + "/integrations/new")
 @writer_required
 def new_integration(customer_id: str):
     """Show the Add Integration form (Type is Design until the integration is configured)."""
-    customer = customers.get_customer(customer_id)
-    return dialog(
-        "connect/_integration_form.html",
-        customer=customer,
-        integration=None,
-        values={"type": IntegrationType.DESIGN.value},
-        errors={},
-        type_editable=False,
-    )
+    return integration_dialog(customers.get_customer(customer_id), None, shown())
 
 
 @bp.post(CUSTOMER + "/integrations")
@@ -34,26 +44,13 @@ def new_integration(customer_id: str):
 def create_integration(customer_id: str):
     """Add an integration and land on the Customer Integration page."""
     customer = customers.get_customer(customer_id)
-    submission = forms.integration_submission(request.form)
-    if submission.model is not None:
-        try:
-            integration = integrations.create_integration(
-                current_actor(), customer, submission.model
-            )
-        except DomainError as error:
-            submission.errors[error.field or "name"] = error.message
-        else:
-            flash("Integration created.", "success")
-            return hx_redirect(integration_url(integration))
-    submission.values["type"] = IntegrationType.DESIGN.value
-    return dialog(
-        "connect/_integration_form.html",
-        status=422,
-        customer=customer,
-        integration=None,
-        values=submission.values,
-        errors=submission.errors,
-        type_editable=False,
+    form = forms.integration_form(request.form)
+    form.values["type"] = IntegrationType.DESIGN.value
+    return submit(
+        form,
+        lambda data: integrations.create_integration(current_actor(), customer, data),
+        lambda integration: done("Integration created.", integration_url(integration)),
+        lambda form, status: integration_dialog(customer, None, form, status),
     )
 
 
@@ -61,28 +58,13 @@ def create_integration(customer_id: str):
 def integration(customer_id: str, integration_id: int):
     """Show the Customer Integration page: its connections and flows."""
     customer, integration = scope(customer_id, integration_id)
+    box = secret_box()
     return render_template(
         "connect/integration.html",
         customer=customer,
         current=integration,
         integration=integration,
-        secrets={c.id: connections.masked_secrets(c) for c in integration.connections},
-    )
-
-
-def _integration_form(customer, integration, values, errors, status=200):
-    """Render the integration dialog; Type is editable once the integration can go live."""
-    type_editable = integration.type == IntegrationType.LIVE or integrations.can_go_live(
-        integration
-    )
-    return dialog(
-        "connect/_integration_form.html",
-        status=status,
-        customer=customer,
-        integration=integration,
-        values=values,
-        errors=errors,
-        type_editable=type_editable,
+        secrets={c.id: connections.masked_secrets(c, box) for c in integration.connections},
     )
 
 
@@ -91,7 +73,7 @@ def _integration_form(customer, integration, values, errors, status=200):
 def edit_integration(customer_id: str, integration_id: int):
     """Show the integration's edit form."""
     customer, integration = scope(customer_id, integration_id)
-    return _integration_form(customer, integration, forms.integration_values(integration), {})
+    return integration_dialog(customer, integration, shown(forms.integration_values(integration)))
 
 
 @bp.post(INTEGRATION)
@@ -99,21 +81,17 @@ def edit_integration(customer_id: str, integration_id: int):
 def update_integration(customer_id: str, integration_id: int):
     """Rename the integration or change its Type."""
     customer, integration = scope(customer_id, integration_id)
-    submission = forms.integration_submission(request.form, integration)
-    if submission.model is not None:
-        try:
-            # A disabled Type select posts nothing: the Type stays as it is.
-            integrations.update_integration(
-                current_actor(), integration, submission.model, request.form.get("type")
-            )
-        except DomainError as error:
-            submission.errors[error.field or "name"] = error.message
-        else:
-            flash("Integration updated.", "success")
-            return hx_redirect(integration_url(integration))
-    integration = integrations.get_integration(customer, integration_id)
-    submission.values["type"] = submission.values.get("type") or integration.type
-    return _integration_form(customer, integration, submission.values, submission.errors, 422)
+    return submit(
+        forms.integration_form(request.form, integration),
+        # A disabled Type select posts nothing: the Type stays as it is.
+        lambda data: integrations.update_integration(
+            current_actor(), integration, data, request.form.get("type")
+        ),
+        lambda _: done("Integration updated.", integration_url(integration)),
+        lambda form, status: integration_dialog(
+            customer, integrations.get_integration(customer, integration_id), form, status
+        ),
+    )
 
 
 @bp.get(INTEGRATION + "/delete")
@@ -122,16 +100,14 @@ def confirm_delete_integration(customer_id: str, integration_id: int):
     """Ask before deleting, naming the connections and flows that go with the integration."""
     _, integration = scope(customer_id, integration_id)
     summary = integrations.deletion_summary(integration)
-    return render_confirm(
+    return confirm(
         title=f"Delete integration “{integration.name}”?",
         message=(
             "Deleting this integration also deletes all its flows and connections: "
             f"{summary.sentence}. This cannot be undone."
         ),
         action=url_for(
-            "connect.delete_integration",
-            customer_id=customer_id,
-            integration_id=integration.id,
+            "connect.delete_integration", customer_id=customer_id, integration_id=integration.id
         ),
         confirm_label="Delete Integration",
         cancel_url=integration_url(integration),
@@ -145,5 +121,7 @@ def delete_integration(customer_id: str, integration_id: int):
     customer, integration = scope(customer_id, integration_id)
     name = integration.name
     summary = integrations.delete_integration(current_actor(), integration)
-    flash(f"Integration deleted: “{name}” with {summary.counts}.", "success")
-    return hx_redirect(url_for("connect.customer", customer_id=customer.public_id))
+    return done(
+        f"Integration deleted: “{name}” with {summary.counts}.",
+        url_for("connect.customer", customer_id=customer.public_id),
+    )

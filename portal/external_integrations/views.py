@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, url_for
+from flask import Blueprint, flash, render_template, request, url_for
 
-from portal import providers
-from portal.access import admin_required
-from portal.external_integrations.forms import IntegrationCreateForm, IntegrationEditForm
-from portal.forms import attach_error
-from portal.htmx import hx_redirect, is_htmx, render_confirm, render_page_or_partial
+from portal.schemas.external_integrations import (
+    ExternalIntegrationChange,
+    ExternalIntegrationInput,
+)
 from portal.services import external_integrations as service
 from portal.services.errors import DomainError
-from portal.viewutils import current_actor
+from portal.web.access import admin_required
+from portal.web.actor import current_actor
+from portal.web.forms import read, shown
+from portal.web.htmx import hx_redirect
+from portal.web.registry import providers, secret_box
+from portal.web.responses import confirm, dialog, done, row_or_redirect, submit
 
 bp = Blueprint("external_integrations", __name__, url_prefix="/system/external-integrations")
 
@@ -23,19 +27,40 @@ def no_store(response):
     return response
 
 
+def provider_label(slug: str) -> str:
+    """Return the provider's label, or the raw slug of a provider no longer offered."""
+    provider = providers().get(slug)
+    return provider.label if provider else slug
+
+
 @bp.context_processor
 def template_helpers() -> dict:
-    """Let templates name providers by their label."""
-    return {"provider_label": providers.label_of}
+    """Let templates name providers by their label and list them."""
+    return {
+        "provider_label": provider_label,
+        "provider_choices": [(slug, p.label) for slug, p in providers().items()],
+    }
 
 
-def announce(saved: service.Saved, verb: str) -> None:
-    """Flash the confirmation of a save, and the provider's warning if it has one."""
-    integration = saved.integration
-    label = providers.label_of(integration.provider)
-    flash(f"{label} integration “{integration.name}” {verb}.", "success")
-    if saved.warning:
-        flash(saved.warning, "warning")
+def saved(result: service.Saved, message: str, url: str):
+    """Confirm a save, add the provider's warning if it has one, and go to the URL."""
+    flash(message, "success")
+    if result.warning:
+        flash(result.warning, "warning")
+    return hx_redirect(url)
+
+
+def announce(result: service.Saved, verb: str):
+    """Confirm an added or updated integration and go back to the list."""
+    integration = result.integration
+    label = provider_label(integration.provider)
+    message = f"{label} integration “{integration.name}” {verb}."
+    return saved(result, message, url_for("external_integrations.index"))
+
+
+def integration_form(integration, form, status: int = 200):
+    """Render the add or edit dialog (a page of its own without JavaScript)."""
+    return dialog("external_integrations/_form.html", status, integration=integration, form=form)
 
 
 @bp.get("/")
@@ -51,43 +76,38 @@ def index():
 @admin_required
 def new():
     """Show the form that adds an integration (a dialog with htmx, a page without)."""
-    return render_page_or_partial(
-        "external_integrations/new.html",
-        "external_integrations/_form.html",
-        form=IntegrationCreateForm(),
-        integration=None,
-    )
+    return integration_form(None, shown())
+
+
+def screen_secret(form, provider: str | None, action: str, integration=None) -> None:
+    """Name a malformed secret key next to the other errors of a refused form."""
+    if form.valid:
+        return
+    try:
+        service.screen_secret(
+            current_actor(),
+            providers(),
+            provider,
+            request.form.get("secret"),
+            action=action,
+            name=form.values.get("name") or (integration.name if integration else ""),
+            target=integration,
+        )
+    except DomainError as error:
+        form.errors.setdefault(error.field or "secret", error.message)
 
 
 @bp.post("/")
 @admin_required
 def create():
     """Verify the secret key, then add the integration."""
-    form = IntegrationCreateForm()
-    if form.validate_on_submit():
-        try:
-            saved = service.create_integration(
-                current_actor(),
-                form.provider.data,
-                form.name.data,
-                form.secret.data,
-                active=form.active.data,
-            )
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            announce(saved, "added")
-            return hx_redirect(url_for("external_integrations.index"))
-    elif form.malformed_secret:
-        service.record_malformed_key(
-            current_actor(), action="external_integration.create", name=form.name.data
-        )
-    return render_page_or_partial(
-        "external_integrations/new.html",
-        "external_integrations/_form.html",
-        form=form,
-        integration=None,
-        status=422,
+    form = read(ExternalIntegrationInput)
+    screen_secret(form, request.form.get("provider"), "external_integration.create")
+    return submit(
+        form,
+        lambda data: service.create_integration(current_actor(), data, providers(), secret_box()),
+        lambda result: announce(result, "added"),
+        lambda form, status: integration_form(None, form, status),
     )
 
 
@@ -108,12 +128,8 @@ def detail(integration_id: int):
 def edit(integration_id: int):
     """Show the edit form."""
     integration = service.get_integration(integration_id)
-    form = IntegrationEditForm(name=integration.name, active=integration.active)
-    return render_page_or_partial(
-        "external_integrations/edit.html",
-        "external_integrations/_form.html",
-        form=form,
-        integration=integration,
+    return integration_form(
+        integration, shown({"name": integration.name, "active": integration.active})
     )
 
 
@@ -122,35 +138,17 @@ def edit(integration_id: int):
 def update(integration_id: int):
     """Save the name, the active switch and, when one is entered, a verified new key."""
     integration = service.get_integration(integration_id)
-    form = IntegrationEditForm()
-    form.provider_slug = integration.provider
-    if form.validate_on_submit():
-        try:
-            saved = service.update_integration(
-                current_actor(),
-                integration,
-                form.name.data,
-                form.secret.data,
-                active=form.active.data,
-            )
-        except DomainError as error:
-            attach_error(form, error)
-        else:
-            announce(saved, "updated")
-            return hx_redirect(url_for("external_integrations.index"))
-    elif form.malformed_secret:
-        service.record_malformed_key(
-            current_actor(),
-            action="external_integration.update",
-            name=integration.name,
-            target=integration,
-        )
-    return render_page_or_partial(
-        "external_integrations/edit.html",
-        "external_integrations/_form.html",
-        form=form,
-        integration=service.get_integration(integration_id),
-        status=422,
+    form = read(ExternalIntegrationChange)
+    screen_secret(form, integration.provider, "external_integration.update", integration)
+    return submit(
+        form,
+        lambda data: service.update_integration(
+            current_actor(), integration, data, providers(), secret_box()
+        ),
+        lambda result: announce(result, "updated"),
+        lambda form, status: integration_form(
+            service.get_integration(integration_id), form, status
+        ),
     )
 
 
@@ -159,12 +157,11 @@ def update(integration_id: int):
 def confirm_delete(integration_id: int):
     """Ask before deleting an integration."""
     integration = service.get_integration(integration_id)
-    label = providers.label_of(integration.provider)
-    return render_confirm(
+    return confirm(
         title=f"Delete “{integration.name}”?",
         message=(
-            f"The {label} integration and its stored secret key are deleted, "
-            "and the platform stops using it at once."
+            f"The {provider_label(integration.provider)} integration and its stored secret key "
+            "are deleted, and the platform stops using it at once."
         ),
         action=url_for("external_integrations.delete", integration_id=integration.id),
         confirm_label="Delete integration",
@@ -177,37 +174,37 @@ def confirm_delete(integration_id: int):
 def delete(integration_id: int):
     """Delete an integration."""
     integration = service.get_integration(integration_id)
-    label, name = providers.label_of(integration.provider), integration.name
+    label, name = provider_label(integration.provider), integration.name
     service.delete_integration(current_actor(), integration)
-    flash(f"{label} integration “{name}” deleted.", "success")
-    return hx_redirect(url_for("external_integrations.index"))
+    return done(f"{label} integration “{name}” deleted.", url_for("external_integrations.index"))
+
+
+def switch(integration_id: int, active: bool):
+    """Switch an integration on or off; answer with its row, or the list without htmx."""
+    integration = service.get_integration(integration_id)
+    service.set_active(current_actor(), integration, active)
+    verb = "activated" if active else "deactivated"
+    label = provider_label(integration.provider)
+    flash(f"{label} integration “{integration.name}” {verb}.", "success")
+    return row_or_redirect(
+        "external_integrations/_row.html",
+        url_for("external_integrations.index"),
+        integration=integration,
+    )
 
 
 @bp.post("/<int:integration_id>/activate")
 @admin_required
 def activate(integration_id: int):
     """Switch an integration on."""
-    integration = service.get_integration(integration_id)
-    service.activate(current_actor(), integration)
-    return switched(integration, "activated")
+    return switch(integration_id, True)
 
 
 @bp.post("/<int:integration_id>/deactivate")
 @admin_required
 def deactivate(integration_id: int):
     """Switch an integration off."""
-    integration = service.get_integration(integration_id)
-    service.deactivate(current_actor(), integration)
-    return switched(integration, "deactivated")
-
-
-def switched(integration, verb: str):
-    """Answer the switch: the row for htmx, the list page otherwise, with a confirmation."""
-    label = providers.label_of(integration.provider)
-    flash(f"{label} integration “{integration.name}” {verb}.", "success")
-    if is_htmx():
-        return render_template("external_integrations/_row.html", integration=integration)
-    return hx_redirect(url_for("external_integrations.index"))
+    return switch(integration_id, False)
 
 
 @bp.post("/<int:integration_id>/verify")
@@ -215,13 +212,13 @@ def switched(integration, verb: str):
 def verify(integration_id: int):
     """Ask the provider again whether the stored secret key works."""
     integration = service.get_integration(integration_id)
+    url = url_for("external_integrations.detail", integration_id=integration_id)
     try:
-        saved = service.verify_stored_secret(current_actor(), integration)
+        result = service.verify_stored_secret(
+            current_actor(), integration, providers(), secret_box()
+        )
     except DomainError as error:
         flash(error.message, "error")
-    else:
-        label = providers.label_of(integration.provider)
-        flash(f"{label} accepted the secret key of “{integration.name}”.", "success")
-        if saved.warning:
-            flash(saved.warning, "warning")
-    return hx_redirect(url_for("external_integrations.detail", integration_id=integration_id))
+        return hx_redirect(url)
+    label = provider_label(integration.provider)
+    return saved(result, f"{label} accepted the secret key of “{integration.name}”.", url)

@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.access import public
 from portal.extensions import csrf, db, limiter
+from portal.web.access import public
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)

@@ -9,16 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from portal import api_key_tokens as tokens
+from portal.core import api_key_tokens as tokens
 from portal.extensions import db
 from portal.models import ApiKey, Company
 from portal.models.base import utcnow
+from portal.schemas.api_keys import ApiKeyInput
 from portal.services import audit
 from portal.services.actor import Actor
+from portal.services.companies import company_from_list
 from portal.services.errors import Conflict, NotFound
-from portal.services.validation import check_environment, clean_name, company_from_list
+from portal.services.persistence import unique_or_conflict
 
 #: Deleting a key used this recently gets an extra warning: something still calls with it.
 RECENT_USE = timedelta(days=7)
@@ -48,18 +49,14 @@ def get_api_key(api_key_id: int) -> ApiKey:
     return api_key
 
 
-def generate_api_key(
-    actor: Actor, name: str, company_id: int | str | None, environment: str | None
-) -> NewApiKey:
+def generate_api_key(actor: Actor, data: ApiKeyInput) -> NewApiKey:
     """Generate a key for a company and environment; only the argon2id hash is stored."""
-    name = clean_name(name)
-    company = company_from_list(company_id)
-    env = check_environment(environment)
-    token = tokens.generate(env.value)
+    company = company_from_list(data.company_id)
+    token = tokens.generate(data.environment)
     api_key = ApiKey(
-        name=name,
+        name=data.name,
         company_id=company.id,
-        environment=env.value,
+        environment=data.environment,
         key_id=token.key_id,
         prefix=token.prefix,
         secret_hash=tokens.hash_secret(token.secret),
@@ -67,20 +64,16 @@ def generate_api_key(
         created_by_label=actor.label,
     )
     db.session.add(api_key)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Two 71-bit random key ids colliding is not expected in practice; never reuse one.
-        db.session.rollback()
-        raise Conflict("The key could not be generated. Try again.") from None
+    # Two 71-bit random key ids colliding is not expected in practice; never reuse one.
+    unique_or_conflict(Conflict("The key could not be generated. Try again."))
     audit.record(
         actor,
         "api_key.generate",
         api_key,
         changes={
-            "name": name,
+            "name": data.name,
             "company": company.name,
-            "environment": env.value,
+            "environment": data.environment,
             "key_id": token.prefix,
         },
     )

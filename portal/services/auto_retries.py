@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.models import AutoRetry, AutoRetryStatus, Environment
+from portal.models import AutoRetry, Environment
+from portal.schemas.auto_retries import AutoRetryChange, AutoRetryInput
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, NotFound
-from portal.services.validation import check_environment, clean_name, company_from_list
+from portal.services.companies import company_from_list
+from portal.services.errors import Conflict, NotFound
+from portal.services.persistence import unique_or_conflict
 
 
 class DuplicateAutoRetry(Conflict):
     """The company already has an auto-retry in that environment."""
-
-
-def check_status(value: str | None, field: str = "status") -> AutoRetryStatus:
-    """Return the status, or refuse anything but Active and Inactive."""
-    try:
-        return AutoRetryStatus(value)
-    except ValueError:
-        raise InvalidInput("Choose Active or Inactive.", field=field) from None
 
 
 def list_auto_retries() -> list[AutoRetry]:
@@ -38,35 +31,25 @@ def get_auto_retry(auto_retry_id: int) -> AutoRetry:
     return rule
 
 
-def add_auto_retry(
-    actor: Actor,
-    name: str,
-    company_id: int | str | None,
-    environment: str | None,
-    status: str | None,
-) -> AutoRetry:
+def add_auto_retry(actor: Actor, data: AutoRetryInput) -> AutoRetry:
     """Add an auto-retry; the schema refuses a second one for the same company and environment."""
-    name = clean_name(name)
-    company = company_from_list(company_id)
-    env = check_environment(environment)
-    state = check_status(status)
+    company = company_from_list(data.company_id)
+    env = Environment(data.environment)
     company_id, company_name = company.id, company.name
-    rule = AutoRetry(name=name, company_id=company_id, environment=env.value, status=state.value)
+    rule = AutoRetry(
+        name=data.name, company_id=company_id, environment=env.value, status=data.status
+    )
     db.session.add(rule)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _duplicate(company_id, company_name, env) from None
+    unique_or_conflict(lambda: _duplicate(company_id, company_name, env))
     audit.record(
         actor,
         "auto_retry.add",
         rule,
         changes={
-            "name": name,
+            "name": data.name,
             "company": company_name,
             "environment": env.value,
-            "status": state.value,
+            "status": data.status,
         },
     )
     db.session.commit()
@@ -88,17 +71,15 @@ def _duplicate(company_id: int, company_name: str, env: Environment) -> Duplicat
     )
 
 
-def update_auto_retry(actor: Actor, rule: AutoRetry, name: str, status: str | None) -> AutoRetry:
+def update_auto_retry(actor: Actor, rule: AutoRetry, data: AutoRetryChange) -> AutoRetry:
     """Rename the rule and switch it on or off."""
-    name = clean_name(name)
-    state = check_status(status)
     changes = audit.diff(
-        {"name": rule.name, "status": rule.status}, {"name": name, "status": state.value}
+        {"name": rule.name, "status": rule.status}, {"name": data.name, "status": data.status}
     )
     if not changes:
         return rule
-    rule.name = name
-    rule.status = state.value
+    rule.name = data.name
+    rule.status = data.status
     audit.record(actor, "auto_retry.update", rule, changes=changes)
     db.session.commit()
     return rule

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from portal.core.names import name_key
 from portal.extensions import db
 from portal.models import Company
+from portal.schemas.companies import CompanyInput
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, NotFound
-
-
-def name_key(name: str) -> str:
-    """Return the case-insensitive identity of a company name."""
-    return " ".join(name.split()).casefold()
+from portal.services.errors import Conflict, InvalidInput, NotFound
+from portal.services.persistence import unique_or_conflict
 
 
 def list_companies() -> list[Company]:
@@ -30,32 +27,34 @@ def get_company(company_id: int) -> Company:
     return company
 
 
-def _flush_unique(message: str) -> None:
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(message, field="name") from None
+def company_from_list(company_id: int, field: str = "company_id") -> Company:
+    """Return the chosen company, or refuse an id that is not one of the account's companies."""
+    company = db.session.get(Company, company_id)
+    if company is None:
+        raise InvalidInput("Choose a company from the list.", field=field)
+    return company
 
 
-def create_company(actor: Actor, name: str) -> Company:
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"A company named “{name}” already exists.", field="name")
+
+
+def create_company(actor: Actor, data: CompanyInput) -> Company:
     """Add a company; names are unique regardless of case."""
-    name = " ".join(name.split())
-    company = Company(name=name, name_key=name_key(name))
+    company = Company(name=data.name, name_key=name_key(data.name))
     db.session.add(company)
-    _flush_unique(f"A company named “{name}” already exists.")
-    audit.record(actor, "company.create", company, changes={"name": name})
+    unique_or_conflict(_name_taken(data.name))
+    audit.record(actor, "company.create", company, changes={"name": data.name})
     db.session.commit()
     return company
 
 
-def rename_company(actor: Actor, company: Company, name: str) -> Company:
+def rename_company(actor: Actor, company: Company, data: CompanyInput) -> Company:
     """Rename a company."""
-    name = " ".join(name.split())
-    changes = audit.diff({"name": company.name}, {"name": name})
-    company.name = name
-    company.name_key = name_key(name)
-    _flush_unique(f"A company named “{name}” already exists.")
+    changes = audit.diff({"name": company.name}, {"name": data.name})
+    company.name = data.name
+    company.name_key = name_key(data.name)
+    unique_or_conflict(_name_taken(data.name))
     audit.record(actor, "company.rename", company, changes=changes)
     db.session.commit()
     return company
@@ -66,11 +65,8 @@ def delete_company(actor: Actor, company: Company) -> None:
     label = company.name
     audit.record(actor, "company.delete", company)
     db.session.delete(company)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            f"“{label}” is in use (API keys, retries or customers) and cannot be deleted."
-        ) from None
+    # The foreign keys RESTRICT: a company in use cannot go, however the race is timed.
+    unique_or_conflict(
+        Conflict(f"“{label}” is in use (API keys, retries or customers) and cannot be deleted.")
+    )
     db.session.commit()

@@ -10,35 +10,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from portal.crypto import mask_secret, secret_box
+from portal.core.crypto import SecretBox, mask_secret
+from portal.core.public_ids import CONNECTION_PREFIX, is_public_id, new_public_id
 from portal.extensions import db
 from portal.models import Connection, Flow, Integration
-from portal.public_ids import CONNECTION_PREFIX, is_public_id, new_public_id
-from portal.schemas.connect import ConnectionInput, generate_shared_secret
+from portal.schemas.connect import (
+    CONFIG_SECRETS,
+    CONFIG_TEXT_FIELDS,
+    CONNECTION_FLAGS,
+    CONNECTION_TEXT_FIELDS,
+    ConnectionInput,
+    generate_shared_secret,
+)
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, NotFound
+from portal.services.persistence import unique_or_conflict
 
 # Columns copied as they are from ConnectionInput (top level) and its config.
 _PLAIN_FIELDS = (
-    "name",
-    "adapter",
-    "method",
-    "api_key",
-    "public_integration_key",
-    "business_country",
-    "description",
+    *CONNECTION_TEXT_FIELDS,
+    *CONNECTION_FLAGS,
     "disabled_transaction_types",
-    "postback_format",
-    "scheduler_enabled",
-    "virtual_terminal_enabled",
-    "alias",
     "settings",
 )
-_CONFIG_FIELDS = ("username", "language", "test_mode", "extra_data")
-_CONFIG_SECRETS = {"password": "password_encrypted", "api_secret": "api_secret_encrypted"}
+_CONFIG_FIELDS = (*CONFIG_TEXT_FIELDS, "test_mode", "extra_data")
+_CONFIG_SECRETS = {name: f"{name}_encrypted" for name in CONFIG_SECRETS}
 
 
 def get_connection(integration: Integration, public_id: str) -> Connection:
@@ -67,10 +65,11 @@ def _snapshot(connection: Connection) -> dict[str, Any]:
     return values
 
 
-def _apply(connection: Connection, data: ConnectionInput, *, creating: bool) -> None:
+def _apply(
+    connection: Connection, data: ConnectionInput, box: SecretBox, *, creating: bool
+) -> None:
     """Copy the input onto the connection; on edit only the fields the caller sent."""
     sent = set(ConnectionInput.model_fields) if creating else data.model_fields_set
-    box = secret_box()
     for name in _PLAIN_FIELDS:
         if name in sent:
             setattr(connection, name, getattr(data, name))
@@ -97,18 +96,16 @@ def _name_taken(name: str) -> Conflict:
     return Conflict(f"This integration already has a connection named “{name}”.", field="name")
 
 
-def create_connection(actor: Actor, integration: Integration, data: ConnectionInput) -> Connection:
+def create_connection(
+    actor: Actor, integration: Integration, data: ConnectionInput, box: SecretBox
+) -> Connection:
     """Add an enabled connection; the shared secret is generated when left empty."""
     connection = Connection(
         public_id=new_public_id(CONNECTION_PREFIX), integration_id=integration.id, enabled=True
     )
-    _apply(connection, data, creating=True)
+    _apply(connection, data, box, creating=True)
     db.session.add(connection)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _name_taken(data.name) from None
+    unique_or_conflict(_name_taken(data.name))
     changes = {name: value for name, value in _snapshot(connection).items() if value is not None}
     audit.record(
         actor,
@@ -121,18 +118,16 @@ def create_connection(actor: Actor, integration: Integration, data: ConnectionIn
     return connection
 
 
-def update_connection(actor: Actor, connection: Connection, data: ConnectionInput) -> Connection:
+def update_connection(
+    actor: Actor, connection: Connection, data: ConnectionInput, box: SecretBox
+) -> Connection:
     """Change the fields the caller sent; empty secrets keep their stored values."""
     before = _snapshot(connection)
-    _apply(connection, data, creating=False)
+    _apply(connection, data, box, creating=False)
     changes = audit.diff(before, _snapshot(connection))
     if not changes:
         return connection
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _name_taken(data.name) from None
+    unique_or_conflict(_name_taken(data.name))
     audit.record(
         actor, "connection.update", connection, object_id=connection.public_id, changes=changes
     )
@@ -181,12 +176,8 @@ def delete_connection(actor: Actor, connection: Connection) -> None:
         changes={"integration": connection.integration_id},
     )
     db.session.delete(connection)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # A flow started using it since the check above; the schema's RESTRICT caught it.
-        db.session.rollback()
-        raise _in_use(connection, []) from None
+    # A flow may have started using it since the check above; the schema's RESTRICT says so.
+    unique_or_conflict(_in_use(connection, []))
     db.session.commit()
 
 
@@ -199,9 +190,8 @@ class MaskedSecrets:
     api_secret: str | None
 
 
-def masked_secrets(connection: Connection) -> MaskedSecrets:
+def masked_secrets(connection: Connection, box: SecretBox) -> MaskedSecrets:
     """Return the connection's secrets masked for display (decryption fails closed)."""
-    box = secret_box()
 
     def mask(token: str | None) -> str | None:
         return mask_secret(box.decrypt(token)) if token else None

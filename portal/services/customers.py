@@ -5,22 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, tuple_
-from sqlalchemy.exc import IntegrityError
 
+from portal.core.names import name_key
+from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.extensions import db
 from portal.models import DEFAULT_COMPANY_NAME, Company, Customer
-from portal.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.schemas.connect import CustomerInput
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, NotFound
+from portal.services.companies import company_from_list
+from portal.services.errors import Conflict, NotFound
+from portal.services.persistence import unique_or_conflict
 
 PAGE_SIZE = 25
-
-
-def name_key(name: str) -> str:
-    """Return the case-insensitive sort and search key of a name."""
-    return " ".join(name.split()).casefold()
 
 
 def _like_escape(text: str) -> str:
@@ -101,11 +98,9 @@ def default_company() -> Company | None:
     return (named or companies or [None])[0]
 
 
-def create_customer(actor: Actor, data: CustomerInput, company_id: int | None) -> Customer:
+def create_customer(actor: Actor, data: CustomerInput, company_id: int) -> Customer:
     """Add a customer to a company, with a new public id."""
-    company = db.session.get(Company, company_id) if company_id is not None else None
-    if company is None:
-        raise InvalidInput("Choose a company from the list.", field="company_id")
+    company = company_from_list(company_id)
     customer = Customer(
         public_id=new_public_id(CUSTOMER_PREFIX),
         name=data.name,
@@ -113,12 +108,8 @@ def create_customer(actor: Actor, data: CustomerInput, company_id: int | None) -
         company_id=company.id,
     )
     db.session.add(customer)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Only the random public id is unique; a collision is astronomically rare.
-        db.session.rollback()
-        raise Conflict("The customer could not be saved. Try again.") from None
+    # Only the random public id is unique; a collision is astronomically rare.
+    unique_or_conflict(Conflict("The customer could not be saved. Try again."))
     audit.record(
         actor,
         "customer.create",

@@ -1,4 +1,4 @@
-"""Domain exceptions; `portal/errors.py` maps them to HTTP in one place."""
+"""Domain exceptions; `portal/web/errors.py` maps them to HTTP in one place."""
 
 from __future__ import annotations
 

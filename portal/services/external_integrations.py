@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from portal import providers
-from portal.crypto import SecretDecryptError, mask_secret, secret_box
+from portal.clients.verification import Outcome, Verification
+from portal.core.crypto import SecretBox, SecretDecryptError, mask_secret
+from portal.core.names import name_key
 from portal.extensions import db
 from portal.models import ExternalIntegration
 from portal.models.base import utcnow
-from portal.providers import Outcome, Provider, Verification
+from portal.schemas.external_integrations import (
+    ExternalIntegrationChange,
+    ExternalIntegrationInput,
+)
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, InvalidInput, NotFound
+from portal.services.persistence import unique_or_conflict
+from portal.services.providers import Provider
 
-NAME_MAX_LENGTH = 100
 OBJECT_TYPE = "ExternalIntegration"
+
+Providers = Mapping[str, Provider]
 
 
 class SecretKeyInvalid(InvalidInput):
@@ -44,27 +50,12 @@ class Saved:
     warning: str | None = None
 
 
-def name_key(name: str) -> str:
-    """Return the case-insensitive identity of an integration name."""
-    return name.casefold()
-
-
-def clean_name(name: str) -> str:
-    """Return the name with runs of spaces collapsed, or refuse an empty or long one."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput("Enter a name.", field="name")
-    if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(f"Name must be at most {NAME_MAX_LENGTH} characters.", field="name")
-    return name
-
-
-def provider_of(slug: str) -> Provider:
+def provider_of(providers: Providers, slug: str) -> Provider:
     """Return the registered provider, or refuse a value that is not in the list."""
-    try:
-        return providers.get(slug)
-    except providers.UnknownProvider:
-        raise InvalidInput("Choose an integration from the list.", field="provider") from None
+    provider = providers.get(slug)
+    if provider is None:
+        raise InvalidInput("Choose an integration from the list.", field="provider")
+    return provider
 
 
 def list_integrations() -> list[ExternalIntegration]:
@@ -86,10 +77,10 @@ def history(integration: ExternalIntegration) -> list:
     return audit.history_of(OBJECT_TYPE, integration.id)
 
 
-def reveal_secret(integration: ExternalIntegration) -> str:
+def reveal_secret(integration: ExternalIntegration, box: SecretBox) -> str:
     """Decrypt the stored secret, or fail closed with a clear error."""
     try:
-        return secret_box().decrypt(integration.secret_ciphertext)
+        return box.decrypt(integration.secret_ciphertext)
     except SecretDecryptError:
         raise SecretUnreadable(
             f"The secret key of “{integration.name}” cannot be decrypted with the configured "
@@ -104,20 +95,20 @@ def invalid_key_message(detail: str) -> str:
     return f"The secret key is invalid. {detail[:1].upper()}{detail[1:]}."
 
 
-def check_secret_format(provider_slug: str, secret: str) -> str | None:
-    """Return the error for a malformed secret of a registered provider, without any network."""
-    try:
-        provider = providers.get(provider_slug)
-    except providers.UnknownProvider:
-        return None  # the provider itself is refused, with its own message
-    problem = provider.check_format(secret)
-    return invalid_key_message(problem) if problem else None
-
-
-def record_malformed_key(
-    actor: Actor, *, action: str, name: str | None, target: ExternalIntegration | None = None
+def _record_failure(
+    actor: Actor,
+    provider: Provider,
+    verification: str,
+    *,
+    action: str,
+    name: str,
+    target: ExternalIntegration | None,
+    reason: str | None = None,
 ) -> None:
-    """Audit a key refused for its shape: a failed verification that never reached the provider."""
+    """Audit a secret that was refused; the failure changes nothing, so it commits alone."""
+    changes = {"provider": provider.slug, "secret": audit.REDACTED, "verification": verification}
+    if reason:
+        changes["reason"] = reason
     audit.record_alone(
         actor,
         action,
@@ -125,8 +116,47 @@ def record_malformed_key(
         object_type=OBJECT_TYPE,
         object_label=name or None,
         outcome="failure",
-        changes={"secret": audit.REDACTED, "verification": "malformed"},
+        changes=changes,
     )
+
+
+def check_secret_format(
+    actor: Actor,
+    provider: Provider,
+    secret: str,
+    *,
+    action: str,
+    name: str,
+    target: ExternalIntegration | None = None,
+) -> None:
+    """Refuse a secret of the wrong shape, and audit the refusal: the one check of its shape."""
+    problem = provider.check_format(secret)
+    if problem:
+        # A malformed key never reaches the provider: it could carry header-breaking bytes.
+        _record_failure(actor, provider, "malformed", action=action, name=name, target=target)
+        raise SecretKeyInvalid(invalid_key_message(problem))
+
+
+def screen_secret(
+    actor: Actor,
+    providers: Providers,
+    provider_slug: str | None,
+    secret: str | None,
+    *,
+    action: str,
+    name: str,
+    target: ExternalIntegration | None = None,
+) -> None:
+    """Check a typed secret's shape while its form is refused for other reasons.
+
+    People fix a form in one round when every problem is named at once; the secret is checked
+    (and a malformed one audited) exactly as a save would check it.
+    """
+    provider = providers.get(provider_slug or "")
+    if provider is not None and secret and secret.strip():
+        check_secret_format(
+            actor, provider, secret.strip(), action=action, name=name, target=target
+        )
 
 
 def _verify(
@@ -139,28 +169,14 @@ def _verify(
     target: ExternalIntegration | None = None,
     not_saved: str = "The integration was not saved.",
 ) -> Verification:
-    """Check the secret's shape, then ask the provider; audit and raise when it fails."""
-    problem = provider.check_format(secret)
-    if problem:
-        # A malformed key is bad input, like an empty name: refused before any attempt.
-        raise SecretKeyInvalid(invalid_key_message(problem))
-    verification = provider.verify(secret, current_app.config)
+    """Check the secret's shape, then ask the provider; audit and raise when either fails."""
+    audit_as = {"action": action, "name": name, "target": target}
+    check_secret_format(actor, provider, secret, **audit_as)
+    verification = provider.verify(secret)
     if verification.saved_ok:
         return verification
-    # The failure changes nothing else, so its audit event gets a transaction of its own.
-    audit.record_alone(
-        actor,
-        action,
-        target,
-        object_type=OBJECT_TYPE,
-        object_label=name,
-        outcome="failure",
-        changes={
-            "provider": provider.slug,
-            "secret": audit.REDACTED,
-            "verification": verification.outcome.value,
-            "reason": verification.detail,
-        },
+    _record_failure(
+        actor, provider, verification.outcome.value, reason=verification.detail, **audit_as
     )
     if verification.outcome is Outcome.INVALID:
         raise SecretKeyInvalid(invalid_key_message(verification.detail))
@@ -170,75 +186,67 @@ def _verify(
     )
 
 
-def _flush_unique(name: str) -> None:
-    """Write pending changes, turning a duplicate name into a clear error."""
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(
-            f"An external integration named “{name}” already exists.", field="name"
-        ) from None
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"An external integration named “{name}” already exists.", field="name")
 
 
-def _store_secret(integration: ExternalIntegration, provider: Provider, secret: str) -> None:
+def _store_secret(
+    integration: ExternalIntegration, provider: Provider, secret: str, box: SecretBox
+) -> None:
     """Encrypt the secret into the row and keep its display forms next to it."""
-    integration.secret_ciphertext = secret_box().encrypt(secret)
+    integration.secret_ciphertext = box.encrypt(secret)
     integration.secret_mask = mask_secret(secret)
     integration.mode = provider.mode(secret)
     integration.last_verified_at = utcnow()
 
 
 def create_integration(
-    actor: Actor, provider: str, name: str, secret: str, *, active: bool
+    actor: Actor, data: ExternalIntegrationInput, providers: Providers, box: SecretBox
 ) -> Saved:
     """Verify the secret with the provider, then add the integration."""
-    chosen = provider_of(provider)
-    name = clean_name(name)
-    secret = (secret or "").strip()
-    if not secret:
-        raise InvalidInput("Enter the secret key.", field="secret")
-    verification = _verify(actor, chosen, secret, action="external_integration.create", name=name)
+    provider = provider_of(providers, data.provider)
+    secret = data.secret.get_secret_value()
+    verification = _verify(
+        actor, provider, secret, action="external_integration.create", name=data.name
+    )
     integration = ExternalIntegration(
-        provider=chosen.slug,
-        name=name,
-        name_key=name_key(name),
-        active=active,
+        provider=provider.slug,
+        name=data.name,
+        name_key=name_key(data.name),
+        active=data.active,
         created_by=actor.user,
         updated_by=actor.user,
     )
-    _store_secret(integration, chosen, secret)
+    _store_secret(integration, provider, secret, box)
     db.session.add(integration)
-    _flush_unique(name)
+    unique_or_conflict(_name_taken(data.name))
     audit.record(
         actor,
         "external_integration.create",
         integration,
         changes={
-            "provider": chosen.slug,
-            "name": name,
+            "provider": provider.slug,
+            "name": data.name,
             "mode": integration.mode,
-            "active": active,
+            "active": data.active,
             "secret": audit.REDACTED,
             "verification": verification.outcome.value,
         },
     )
     db.session.commit()
-    return Saved(integration, chosen.warning(verification))
+    return Saved(integration, provider.warning(verification))
 
 
 def update_integration(
     actor: Actor,
     integration: ExternalIntegration,
-    name: str,
-    secret: str | None,
-    *,
-    active: bool,
+    data: ExternalIntegrationChange,
+    providers: Providers,
+    box: SecretBox,
 ) -> Saved:
     """Change the name, the active flag and, when a new one is given, the verified secret."""
-    provider = provider_of(integration.provider)
-    name = clean_name(name)
-    secret = (secret or "").strip()
+    provider = provider_of(providers, integration.provider)
+    secret = data.secret.get_secret_value() if data.secret else None
     verification = None
     if secret:
         verification = _verify(
@@ -252,21 +260,21 @@ def update_integration(
         )
     changes = audit.diff(
         {"name": integration.name, "active": integration.active},
-        {"name": name, "active": active},
+        {"name": data.name, "active": data.active},
     )
-    if secret:
+    if secret and verification:
         changes["secret"] = audit.REDACTED
         changes["verification"] = verification.outcome.value
         if provider.mode(secret) != integration.mode:
             changes["mode"] = [integration.mode, provider.mode(secret)]
-        _store_secret(integration, provider, secret)
+        _store_secret(integration, provider, secret, box)
     if not changes:
         return Saved(integration)
-    integration.name = name
-    integration.name_key = name_key(name)
-    integration.active = active
+    integration.name = data.name
+    integration.name_key = name_key(data.name)
+    integration.active = data.active
     integration.updated_by = actor.user
-    _flush_unique(name)
+    unique_or_conflict(_name_taken(data.name))
     audit.record(actor, "external_integration.update", integration, changes=changes)
     db.session.commit()
     return Saved(integration, provider.warning(verification) if verification else None)
@@ -284,7 +292,7 @@ def delete_integration(actor: Actor, integration: ExternalIntegration) -> None:
     db.session.commit()
 
 
-def _set_active(actor: Actor, integration: ExternalIntegration, active: bool) -> None:
+def set_active(actor: Actor, integration: ExternalIntegration, active: bool) -> None:
     """Switch the integration on or off; a switch to the current state changes nothing."""
     if integration.active == active:
         return
@@ -295,24 +303,15 @@ def _set_active(actor: Actor, integration: ExternalIntegration, active: bool) ->
     db.session.commit()
 
 
-def activate(actor: Actor, integration: ExternalIntegration) -> None:
-    """Let the platform use the integration."""
-    _set_active(actor, integration, True)
-
-
-def deactivate(actor: Actor, integration: ExternalIntegration) -> None:
-    """Stop the platform using the integration, keeping its settings."""
-    _set_active(actor, integration, False)
-
-
-def verify_stored_secret(actor: Actor, integration: ExternalIntegration) -> Saved:
+def verify_stored_secret(
+    actor: Actor, integration: ExternalIntegration, providers: Providers, box: SecretBox
+) -> Saved:
     """Ask the provider again whether the stored secret works, and record when it did."""
-    provider = provider_of(integration.provider)
-    secret = reveal_secret(integration)
+    provider = provider_of(providers, integration.provider)
     verification = _verify(
         actor,
         provider,
-        secret,
+        reveal_secret(integration, box),
         action="external_integration.verify",
         name=integration.name,
         target=integration,

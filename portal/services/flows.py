@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Connection, Flow, Integration
@@ -18,6 +17,7 @@ from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.connections import get_connection
 from portal.services.errors import Conflict, NotFound
+from portal.services.persistence import unique_or_conflict
 
 
 def get_flow(integration: Integration, flow_id: int) -> Flow:
@@ -71,11 +71,7 @@ def create_flow(actor: Actor, integration: Integration, data: FlowInput) -> Flow
         expiry_hours=data.expiry_hours,
     )
     db.session.add(flow)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _flow_name_taken(data.name) from None
+    unique_or_conflict(_flow_name_taken(data.name))
     audit.record(
         actor,
         "flow.create",
@@ -102,11 +98,7 @@ def update_flow(actor: Actor, flow: Flow, data: FlowInput) -> Flow:
         flow.transaction_types = list(data.transaction_types)
     if connection is not None:
         flow.default_connection_id = connection.id
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _flow_name_taken(data.name) from None
+    unique_or_conflict(_flow_name_taken(data.name))
     db.session.expire(flow, ["default_connection"])
     changes = audit.diff(before, _flow_values(flow))
     if not changes:

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
+from portal.core.names import name_key
 from portal.extensions import db
 from portal.models import Connection, Customer, Flow, Integration, IntegrationType
 from portal.schemas.connect import IntegrationInput
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.customers import name_key
 from portal.services.errors import Conflict, InvalidInput, NotFound
+from portal.services.persistence import unique_or_conflict
 
 
 def get_integration(customer: Customer, integration_id: int) -> Integration:
@@ -49,11 +49,7 @@ def create_integration(actor: Actor, customer: Customer, data: IntegrationInput)
         type=IntegrationType.DESIGN.value,
     )
     db.session.add(integration)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _network_taken(data.network) from None
+    unique_or_conflict(_network_taken(data.network))
     audit.record(
         actor,
         "integration.create",
@@ -110,11 +106,7 @@ def update_integration(
     integration.network = data.network
     integration.network_key = name_key(data.network)
     integration.type = after["type"]
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _network_taken(data.network) from None
+    unique_or_conflict(_network_taken(data.network))
     audit.record(actor, "integration.update", integration, changes=changes)
     db.session.commit()
     return integration

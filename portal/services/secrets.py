@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Column, Table, select, update
 
-from portal.crypto import SecretBox, SecretDecryptError
+from portal.core.crypto import SecretBox, SecretDecryptError
 from portal.extensions import db
 from portal.models import Base
 from portal.services import audit

@@ -5,12 +5,15 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.core import passwords
+from portal.core.names import name_key
 from portal.extensions import db
 from portal.models import DEFAULT_COMPANY_NAME, SETTINGS_ID, AccountSettings, Company, Role, User
 from portal.models.base import utcnow
-from portal.services import audit, companies, passwords
+from portal.schemas.accounts import Credentials, NewUser
+from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.users import check_password_rules, normalise_email
+from portal.services.users import create_user, normalise_email
 
 
 class SetupAlreadyDone(Exception):
@@ -30,28 +33,29 @@ def ensure_account(actor: Actor) -> AccountSettings:
         db.session.add(settings)
         db.session.flush()
     if db.session.scalar(select(Company).limit(1)) is None:
-        company = Company(
-            name=DEFAULT_COMPANY_NAME, name_key=companies.name_key(DEFAULT_COMPANY_NAME)
-        )
+        company = Company(name=DEFAULT_COMPANY_NAME, name_key=name_key(DEFAULT_COMPANY_NAME))
         db.session.add(company)
         db.session.flush()
         audit.record(actor, "company.create", company, changes={"name": company.name})
     return settings
 
 
-def create_first_admin(email: str, password: str, *, ip: str | None) -> User:
+def create_first_admin(data: Credentials, *, ip: str | None) -> User:
     """Create the first administrator and the default company, once."""
-    check_password_rules(password)
     if not is_needed():
         raise SetupAlreadyDone()
-    email = normalise_email(email)
+    email = normalise_email(data.email)
     actor = Actor(user=None, ip=ip, label_override=email)
     try:
         # The settings row has a fixed primary key, so a concurrent setup fails here.
         db.session.add(AccountSettings(id=SETTINGS_ID, setup_completed_at=utcnow()))
         db.session.flush()
         ensure_account(actor)
-        user = User(email=email, password_hash=passwords.hash_password(password), role=Role.ADMIN)
+        user = User(
+            email=email,
+            password_hash=passwords.hash_password(data.password.get_secret_value()),
+            role=Role.ADMIN,
+        )
         db.session.add(user)
         db.session.flush()
     except IntegrityError:
@@ -62,10 +66,8 @@ def create_first_admin(email: str, password: str, *, ip: str | None) -> User:
     return user
 
 
-def create_user_from_cli(email: str, password: str, role: str) -> User:
+def create_user_from_cli(data: NewUser) -> User:
     """Create a user for operators who script their set-up (`flask create-user`)."""
-    from portal.services.users import create_user
-
     actor = Actor.system("cli")
     ensure_account(actor)
-    return create_user(actor, email, password, role)
+    return create_user(actor, data)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
+from portal.core import passwords
+from portal.core.throttle import LoginThrottle
 from portal.extensions import db
 from portal.models import Role, User
 from portal.models.base import utcnow
-from portal.services import audit, passwords, sessions
+from portal.schemas.accounts import NewUser, PasswordChangeInput
+from portal.services import audit, sessions
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from portal.services.throttle import LoginThrottle
+from portal.services.persistence import unique_or_conflict
 
 
 class InvalidCredentials(Exception):
@@ -39,26 +41,6 @@ class SignIn:
 def normalise_email(email: str) -> str:
     """Return the e-mail address as stored: trimmed and lower-cased."""
     return email.strip().lower()
-
-
-def check_password_rules(password: str) -> None:
-    """Refuse passwords outside the length bounds (no composition rules, per OWASP)."""
-    if len(password) < passwords.MIN_LENGTH:
-        raise InvalidInput(
-            f"Password must be at least {passwords.MIN_LENGTH} characters.", field="password"
-        )
-    if len(password) > passwords.MAX_LENGTH:
-        raise InvalidInput(
-            f"Password must be at most {passwords.MAX_LENGTH} characters.", field="password"
-        )
-
-
-def check_role(role: str) -> Role:
-    """Return the role, or refuse an unknown one."""
-    try:
-        return Role(role)
-    except ValueError:
-        raise InvalidInput("Choose a role from the list.", field="role") from None
 
 
 def sign_in(
@@ -138,21 +120,15 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def create_user(actor: Actor, email: str, password: str, role: str) -> User:
+def create_user(actor: Actor, data: NewUser) -> User:
     """Create a user with a role; e-mails are unique regardless of case."""
-    role = check_role(role)
-    check_password_rules(password)
     user = User(
-        email=normalise_email(email),
-        password_hash=passwords.hash_password(password),
-        role=role.value,
+        email=normalise_email(data.email),
+        password_hash=passwords.hash_password(data.password.get_secret_value()),
+        role=Role(data.role).value,
     )
     db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A user with this e-mail already exists.", field="email") from None
+    unique_or_conflict(Conflict("A user with this e-mail already exists.", field="email"))
     audit.record(actor, "user.create", user, changes={"email": user.email, "role": user.role})
     db.session.commit()
     return user
@@ -165,7 +141,7 @@ def _active_admins() -> int:
 
 def change_role(actor: Actor, user: User, role: str) -> User:
     """Give the user another role; the last active admin keeps theirs."""
-    new_role = check_role(role)
+    new_role = Role(role)
     if user.role == new_role:
         return user
     if user.is_admin and user.active and _active_admins() <= 1:
@@ -200,12 +176,13 @@ def activate(actor: Actor, user: User) -> User:
     return user
 
 
-def change_password(actor: Actor, user: User, current: str, new: str, *, keep_token: str) -> None:
+def change_password(
+    actor: Actor, user: User, data: PasswordChangeInput, *, keep_token: str | None
+) -> None:
     """Change the user's own password and sign out every other session."""
-    if not passwords.verify_password(user.password_hash, current):
+    if not passwords.verify_password(user.password_hash, data.current_password.get_secret_value()):
         raise InvalidInput("The current password is not correct.", field="current_password")
-    check_password_rules(new)
-    user.password_hash = passwords.hash_password(new)
+    user.password_hash = passwords.hash_password(data.password.get_secret_value())
     sessions.end_all(user, except_token=keep_token)
     audit.record(actor, "user.change_password", user)
     db.session.commit()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, url_for
+from flask import Blueprint, render_template, url_for
 
-from portal.access import admin_required
-from portal.htmx import hx_redirect
+from portal.schemas.settings import AccountSettingsInput
 from portal.services import account_settings
-from portal.settings.forms import AccountSettingsForm
-from portal.viewutils import current_actor
+from portal.web.access import admin_required
+from portal.web.actor import current_actor
+from portal.web.forms import read, shown
+from portal.web.responses import done
 
 bp = Blueprint("settings", __name__, url_prefix="/account/settings")
 
@@ -17,7 +18,7 @@ bp = Blueprint("settings", __name__, url_prefix="/account/settings")
 @admin_required
 def index():
     """Show the account settings."""
-    form = AccountSettingsForm(scheduler_enabled=account_settings.scheduler_enabled())
+    form = shown({"scheduler_enabled": account_settings.scheduler_enabled()})
     return render_template("settings/index.html", form=form)
 
 
@@ -25,10 +26,7 @@ def index():
 @admin_required
 def update():
     """Save the account settings."""
-    form = AccountSettingsForm()
-    if not form.validate_on_submit():
-        return render_template("settings/index.html", form=form), 422
-    settings = account_settings.set_scheduler_enabled(current_actor(), form.scheduler_enabled.data)
+    data = read(AccountSettingsInput).model or AccountSettingsInput()
+    settings = account_settings.set_scheduler_enabled(current_actor(), data.scheduler_enabled)
     state = "on" if settings.scheduler_enabled else "off"
-    flash(f"Account settings saved. The scheduler is {state}.", "success")
-    return hx_redirect(url_for("settings.index"))
+    return done(f"Account settings saved. The scheduler is {state}.", url_for("settings.index"))

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, flash, request, url_for
 
-from portal.access import admin_required
-from portal.forms import attach_error
-from portal.htmx import hx_redirect, is_htmx, render_confirm, render_page_or_partial
+from portal.models import Role
+from portal.schemas.accounts import RoleInput, UserInput
 from portal.services import users
 from portal.services.errors import DomainError
-from portal.users.forms import ROLE_CHOICES, RoleForm, UserCreateForm
-from portal.viewutils import current_actor
+from portal.web.access import admin_required
+from portal.web.actor import current_actor
+from portal.web.forms import read, shown
+from portal.web.htmx import render_page_or_partial
+from portal.web.responses import attempt, confirm, dialog, done, row_or_redirect, submit
 
 bp = Blueprint("users", __name__, url_prefix="/system/users")
 
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
 
-def render_row(user, status: int = 200):
-    """Return the row of one user, as htmx swaps it in place."""
-    return render_template("users/_row.html", user=user, role_choices=ROLE_CHOICES), status
+
+def user_row(user, status: int = 200):
+    """Answer a row action: the user's row for htmx, the list page otherwise."""
+    return row_or_redirect(
+        "users/_row.html", url_for("users.index"), status, user=user, role_choices=ROLE_CHOICES
+    )
 
 
 @bp.get("/")
@@ -36,29 +42,29 @@ def index():
     )
 
 
+def user_form(form, status: int = 200):
+    """Render the Add user dialog."""
+    return dialog("users/_form.html", status, form=form, role_choices=ROLE_CHOICES)
+
+
 @bp.get("/new")
 @admin_required
 def new():
     """Show the form that creates a user (a dialog with htmx, a page without)."""
-    return render_page_or_partial("users/new.html", "users/_form.html", form=UserCreateForm())
+    return user_form(shown({"role": Role.VIEWER.value}))
 
 
 @bp.post("/")
 @admin_required
 def create():
     """Create a user with a role."""
-    form = UserCreateForm()
-    if form.validate_on_submit():
-        try:
-            user = users.create_user(
-                current_actor(), form.email.data, form.password.data, form.role.data
-            )
-        except DomainError as error:
-            attach_error(form, error, default_field="email")
-        else:
-            flash(f"User {user.email} created as {user.role}.", "success")
-            return hx_redirect(url_for("users.index"))
-    return render_page_or_partial("users/new.html", "users/_form.html", form=form, status=422)
+    return submit(
+        read(UserInput),
+        lambda data: users.create_user(current_actor(), data),
+        lambda user: done(f"User {user.email} created as {user.role}.", url_for("users.index")),
+        user_form,
+        default_field="email",
+    )
 
 
 @bp.post("/<int:user_id>/role")
@@ -66,17 +72,17 @@ def create():
 def update(user_id: int):
     """Change a user's role."""
     user = users.get_user(user_id)
-    form = RoleForm()
-    if not form.validate_on_submit():
+    form = read(RoleInput)
+    if not form.valid:
         flash("Choose a role from the list.", "error")
-        return respond(user, 422)
+        return user_row(user, 422)
     try:
-        users.change_role(current_actor(), user, form.role.data)
+        users.change_role(current_actor(), user, form.model.role)
     except DomainError as error:
         flash(error.message, "error")
-        return respond(user, 409)
+        return user_row(user, 409)
     flash(f"{user.email} is now {user.role}.", "success")
-    return respond(user)
+    return user_row(user)
 
 
 @bp.get("/<int:user_id>/deactivate")
@@ -84,7 +90,7 @@ def update(user_id: int):
 def confirm_deactivate(user_id: int):
     """Ask before deactivating a user."""
     user = users.get_user(user_id)
-    return render_confirm(
+    return confirm(
         title=f"Deactivate {user.email}?",
         message="They are signed out everywhere at once and cannot sign in until reactivated.",
         action=url_for("users.deactivate", user_id=user.id),
@@ -98,13 +104,11 @@ def confirm_deactivate(user_id: int):
 def deactivate(user_id: int):
     """Deactivate a user and end their sessions."""
     user = users.get_user(user_id)
-    try:
-        users.deactivate(current_actor(), user)
-    except DomainError as error:
-        flash(error.message, "error")
-        return hx_redirect(url_for("users.index"))
-    flash(f"{user.email} was deactivated and signed out.", "success")
-    return hx_redirect(url_for("users.index"))
+    return attempt(
+        lambda: users.deactivate(current_actor(), user),
+        f"{user.email} was deactivated and signed out.",
+        url_for("users.index"),
+    )
 
 
 @bp.post("/<int:user_id>/activate")
@@ -114,11 +118,4 @@ def activate(user_id: int):
     user = users.get_user(user_id)
     users.activate(current_actor(), user)
     flash(f"{user.email} was activated.", "success")
-    return respond(user)
-
-
-def respond(user, status: int = 200):
-    """Answer a row action: the row for htmx, the list page otherwise."""
-    if is_htmx():
-        return render_row(user, status)
-    return hx_redirect(url_for("users.index"))
+    return user_row(user)

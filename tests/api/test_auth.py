@@ -8,11 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import api_key_tokens as tokens
-from portal.access import is_public
-from portal.api.auth import authenticator
+from portal.core import api_key_tokens as tokens
 from portal.services import api_keys
 from portal.services.actor import Actor
+from portal.web.access import is_public
+from portal.web.registry import api_key_authenticator as authenticator
 from tests import factories
 
 ME = "/api/v1/me"

@@ -1,4 +1,4 @@
-"""Tests for portal.api_key_tokens (SECURITY.md items 10-12)."""
+"""Tests for portal.core.api_key_tokens (SECURITY.md items 10-12)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 import pytest
 from argon2 import extract_parameters
 
-from portal import api_key_tokens as tokens
-from portal.api_key_tokens import (
+from portal.core import api_key_tokens as tokens
+from portal.core.api_key_tokens import (
     BASE62_ALPHABET,
     ENVIRONMENTS,
     KEY_LENGTH,

@@ -7,15 +7,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal import api_key_tokens as tokens
+from portal.core import api_key_tokens as tokens
 from portal.extensions import db
 from portal.models import ApiKey, AuditEvent, Company
 from portal.models.base import utcnow
+from portal.schemas.api_keys import ApiKeyInput
 from portal.services import api_keys, companies
 from portal.services.actor import Actor
 from portal.services.api_keys import ApiKeyAuthenticator, ApiKeyRejected
-from portal.services.errors import Conflict, InvalidInput
+from portal.services.errors import Conflict
 from tests import factories
+from tests.support.refusals import refused_fields
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -70,20 +72,23 @@ def test_the_environment_comes_from_its_column_and_sandbox_keys_say_test() -> No
         ("", None, "sandbox", "name"),
         ("   ", None, "sandbox", "name"),
         ("x" * 101, None, "sandbox", "name"),
-        ("CRM", 999_999, "sandbox", "company"),
-        ("CRM", "not-a-number", "sandbox", "company"),
-        ("CRM", "", "sandbox", "company"),
+        ("CRM", 999_999, "sandbox", "company_id"),
+        ("CRM", "not-a-number", "sandbox", "company_id"),
+        ("CRM", "", "sandbox", "company_id"),
+        ("CRM", "²", "sandbox", "company_id"),
+        ("CRM", "9" * 30, "sandbox", "company_id"),
         ("CRM", None, "staging", "environment"),
         ("CRM", None, "", "environment"),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_saved(name, company_id, environment, field) -> None:
     company = factories.default_company()
-    with pytest.raises(InvalidInput) as raised:
-        api_keys.generate_api_key(
-            ACTOR, name, company.id if company_id is None else company_id, environment
-        )
-    assert raised.value.field == field
+    data = {
+        "name": name,
+        "company_id": company.id if company_id is None else company_id,
+        "environment": environment,
+    }
+    assert refused_fields(lambda: api_keys.generate_api_key(ACTOR, ApiKeyInput(**data))) == {field}
     assert count_keys() == 0
 
 

@@ -6,15 +6,18 @@ import threading
 
 import pytest
 from flask import Flask
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, AutoRetry, Company
+from portal.schemas.auto_retries import AutoRetryChange, AutoRetryInput
 from portal.services import auto_retries, companies
 from portal.services.actor import Actor
 from portal.services.auto_retries import DuplicateAutoRetry
-from portal.services.errors import Conflict, InvalidInput
+from portal.services.errors import Conflict
 from tests import factories
+from tests.support.refusals import refused_fields
 
 ACTOR = Actor.system("test")
 
@@ -65,7 +68,7 @@ def test_add_audits_the_rule() -> None:
     [
         ("", None, "production", "active", "name"),
         ("y" * 101, None, "production", "active", "name"),
-        ("Retries", 424_242, "production", "active", "company"),
+        ("Retries", 424_242, "production", "active", "company_id"),
         ("Retries", None, "live", "active", "environment"),
         ("Retries", None, "production", "paused", "status"),
     ],
@@ -75,26 +78,30 @@ def test_bad_input_is_refused_and_nothing_is_saved(
     name, company_id, environment, status, field
 ) -> None:
     company = factories.default_company()
-    with pytest.raises(InvalidInput) as raised:
-        auto_retries.add_auto_retry(
-            ACTOR, name, company.id if company_id is None else company_id, environment, status
-        )
-    assert raised.value.field == field
+    data = {
+        "name": name,
+        "company_id": company.id if company_id is None else company_id,
+        "environment": environment,
+        "status": status,
+    }
+    refused = refused_fields(lambda: auto_retries.add_auto_retry(ACTOR, AutoRetryInput(**data)))
+    assert refused == {field}
     assert count_rules() == 0
 
 
 @pytest.mark.usefixtures("app_context")
 def test_update_changes_name_and_status_and_audits_the_difference() -> None:
     rule = factories.make_auto_retry("Prod retries")
-    auto_retries.update_auto_retry(ACTOR, rule, "Live retries", "inactive")
+    change = AutoRetryChange(name="Live retries", status="inactive")
+    auto_retries.update_auto_retry(ACTOR, rule, change)
     assert (rule.name, rule.status) == ("Live retries", "inactive")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auto_retry.update"))
     assert event.changes == {
         "name": ["Prod retries", "Live retries"],
         "status": ["active", "inactive"],
     }
-    with pytest.raises(InvalidInput):
-        auto_retries.update_auto_retry(ACTOR, rule, " ", "active")
+    with pytest.raises(ValidationError):
+        AutoRetryChange(name=" ", status="active")
     db.session.refresh(rule)
     assert rule.name == "Live retries"
 
@@ -132,9 +139,13 @@ def test_concurrent_adds_for_the_same_pair_give_exactly_one_rule(app: Flask) -> 
         with app.app_context():
             barrier.wait()
             try:
-                auto_retries.add_auto_retry(
-                    ACTOR, f"Retries {number}", company_id, "production", "active"
+                data = AutoRetryInput(
+                    name=f"Retries {number}",
+                    company_id=company_id,
+                    environment="production",
+                    status="active",
                 )
+                auto_retries.add_auto_retry(ACTOR, data)
                 outcome = "added"
             except DuplicateAutoRetry:
                 outcome = "refused"

@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.core.public_ids import CONNECTION_PREFIX, CUSTOMER_PREFIX, is_public_id
 from portal.extensions import db
 from portal.models import AuditEvent, Connection, Customer, Flow, Integration
-from portal.public_ids import CONNECTION_PREFIX, CUSTOMER_PREFIX, is_public_id
 from portal.schemas.connect import ConnectionInput, CustomerInput, FlowInput, IntegrationInput
 from portal.services import connections, customers, flows, integrations
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, InvalidInput, NotFound
+from portal.web.registry import secret_box
 from tests import factories
 from tests.services.test_users import run_concurrently
 
@@ -236,6 +237,7 @@ def test_secrets_are_encrypted_at_rest_and_masked() -> None:
             shared_secret="OsEPpNrSr8hxYR3BO0F73YXMvMdDsM",
             config={"username": "asmith", "password": "supersecure1", "api_secret": "ljkllLkk3"},
         ),
+        secret_box(),
     )
     assert is_public_id(connection.public_id, CONNECTION_PREFIX)
     raw = db.session.execute(
@@ -244,7 +246,7 @@ def test_secrets_are_encrypted_at_rest_and_masked() -> None:
     dump = json.dumps([str(value) for value in raw])
     for plaintext in ("OsEPpNrSr8hxYR3BO0F73YXMvMdDsM", "supersecure1", "ljkllLkk3"):
         assert plaintext not in dump
-    masked = connections.masked_secrets(connection)
+    masked = connections.masked_secrets(connection, secret_box())
     assert masked.shared_secret == "...dDsM"
     assert masked.password == "...ure1"
     assert masked.api_secret == "••••"
@@ -253,8 +255,6 @@ def test_secrets_are_encrypted_at_rest_and_masked() -> None:
 def test_an_empty_shared_secret_is_generated() -> None:
     connection = factories.make_connection()
     assert connection.shared_secret_encrypted
-    from portal.crypto import secret_box
-
     assert len(secret_box().decrypt(connection.shared_secret_encrypted)) == 30
 
 
@@ -270,7 +270,7 @@ def test_editing_keeps_empty_secrets_and_untouched_fields() -> None:
     data = ConnectionInput.model_validate(
         {"name": "Renamed", "adapter": "Simulator", "method": "Credit Card"}
     )
-    connections.update_connection(ACTOR, connection, data)
+    connections.update_connection(ACTOR, connection, data, secret_box())
     assert connection.name == "Renamed"
     assert connection.test_mode is True and connection.scheduler_enabled is True
     assert connection.settings == {"tx:expiration-minutes": "900"}
@@ -279,12 +279,12 @@ def test_editing_keeps_empty_secrets_and_untouched_fields() -> None:
         password,
     )
     data = connection_input(name="Renamed", config={"username": "asmith", "test_mode": True})
-    connections.update_connection(ACTOR, connection, data)
+    connections.update_connection(ACTOR, connection, data, secret_box())
     assert connection.password_encrypted == password
     connections.update_connection(
-        ACTOR, connection, connection_input(config={"password": "new-pw"})
+        ACTOR, connection, connection_input(config={"password": "new-pw"}), secret_box()
     )
-    assert connections.masked_secrets(connection).password == "••••"
+    assert connections.masked_secrets(connection, secret_box()).password == "••••"
 
 
 def test_audit_events_redact_secrets() -> None:
@@ -292,7 +292,7 @@ def test_audit_events_redact_secrets() -> None:
         shared_secret="V0WkgQPsHAUH4iXCsqWGYDeFKc4O6G", config={"password": "supersecure1"}
     )
     connections.update_connection(
-        ACTOR, connection, connection_input(config={"password": "another-secret-1"})
+        ACTOR, connection, connection_input(config={"password": "another-secret-1"}), secret_box()
     )
     recorded = json.dumps(
         [e.changes for e in events("connection.create") + events("connection.update")]
@@ -331,7 +331,9 @@ def test_concurrent_adds_of_one_connection_name_give_one_connection(app) -> None
 
     def add(n: int) -> Connection:
         integration = db.session.get(Integration, integration_id)
-        return connections.create_connection(ACTOR, integration, connection_input(name="Primary"))
+        return connections.create_connection(
+            ACTOR, integration, connection_input(name="Primary"), secret_box()
+        )
 
     results = run_concurrently(app, 4, add)
     assert sum(isinstance(r, Connection) for r in results) == 1

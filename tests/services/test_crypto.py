@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.crypto import (
+from portal.core.crypto import (
     SecretBox,
     SecretDecryptError,
     generate_key,

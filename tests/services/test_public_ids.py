@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from portal.public_ids import (
+from portal.core.public_ids import (
     CONNECTION_PREFIX,
     CUSTOMER_PREFIX,
     is_public_id,

@@ -7,13 +7,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal import create_app
-from portal.crypto import secret_box
 from portal.extensions import db
 from portal.models import Connection
 from portal.services import secrets as secret_service
 from portal.services.actor import Actor
+from portal.web.registry import secret_box
 from tests import factories
-from tests.conftest import ENCRYPTION_KEY, overrides
+from tests.support.apps import ENCRYPTION_KEY, overrides
 
 SECRETS = {"password": "supersecure1", "api_secret": "ljkllLkklmKLlk3"}
 

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from limits.storage import storage_from_string
 
-from portal.services.throttle import LoginThrottle
-from tests.conftest import TEST_REDIS_URL
+from portal.core.throttle import LoginThrottle
+from tests.support.apps import TEST_REDIS_URL
 
 pytestmark = pytest.mark.services
 

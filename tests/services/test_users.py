@@ -10,10 +10,12 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AccountSettings, AuditEvent, Company, User
+from portal.schemas.accounts import Credentials, NewUser
 from portal.services import setup, users
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, PermissionDenied
+from portal.services.errors import Conflict, PermissionDenied
 from tests import factories
+from tests.support.refusals import refusal_message
 
 pytestmark = pytest.mark.services
 
@@ -49,7 +51,9 @@ def test_concurrent_setups_create_exactly_one_admin(app: Flask) -> None:
     results = run_concurrently(
         app,
         4,
-        lambda n: setup.create_first_admin(f"admin{n}@example.com", factories.PASSWORD, ip=None),
+        lambda n: setup.create_first_admin(
+            Credentials(email=f"admin{n}@example.com", password=factories.PASSWORD), ip=None
+        ),
     )
     successes = [r for r in results if isinstance(r, User)]
     assert len(successes) == 1
@@ -72,15 +76,15 @@ def test_concurrent_duplicate_users_give_one_success_and_clear_errors(app: Flask
 
 
 def test_roles_and_passwords_are_checked(app_context) -> None:
-    with pytest.raises(InvalidInput, match="Choose a role"):
-        factories.make_user("owner")
-    with pytest.raises(InvalidInput, match="at least 12"):
-        factories.make_user("viewer", password="short")
-    with pytest.raises(InvalidInput, match="at most 256"):
-        factories.make_user("viewer", password="x" * 257)
-    assert count(User) == 0
+    between = "Password must be between 12 and 256 characters."
+    assert refusal_message(lambda: factories.make_user("owner")) == "Choose a role from the list."
+    assert refusal_message(lambda: factories.make_user("viewer", password="short")) == between
+    assert refusal_message(lambda: factories.make_user("viewer", password="x" * 257)) == between
+    assert factories.make_user("viewer", password="x" * 256).role == "viewer"
+    assert count(User) == 1
 
 
+@pytest.mark.usefixtures("default_password_costs")
 def test_passwords_are_argon2id_at_or_above_owasp_minimum(app_context) -> None:
     user = factories.make_user("viewer")
     assert user.password_hash.startswith("$argon2id$")
@@ -88,11 +92,12 @@ def test_passwords_are_argon2id_at_or_above_owasp_minimum(app_context) -> None:
     assert int(params["m"]) >= 19456 and int(params["t"]) >= 2 and int(params["p"]) >= 1
 
 
+@pytest.mark.usefixtures("default_password_costs")
 def test_weak_hashes_are_upgraded_on_sign_in(app: Flask, app_context) -> None:
     from argon2 import PasswordHasher
     from limits.storage import MemoryStorage
 
-    from portal.services.throttle import LoginThrottle
+    from portal.core.throttle import LoginThrottle
 
     user = factories.make_user("viewer")
     user.password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(
@@ -118,7 +123,8 @@ def test_every_change_writes_exactly_one_event(app_context) -> None:
     admin = factories.make_user("admin")
     actor = Actor(user=admin, ip="10.0.0.1")
     before = db.session.scalar(select(func.max(AuditEvent.id))) or 0
-    target = users.create_user(actor, "t@example.com", factories.PASSWORD, "viewer")
+    data = NewUser(email="t@example.com", password=factories.PASSWORD, role="viewer")
+    target = users.create_user(actor, data)
     users.change_role(actor, target, "editor")
     users.deactivate(actor, target)
     users.activate(actor, target)

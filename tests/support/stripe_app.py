@@ -10,7 +10,7 @@ from flask import Flask
 
 from portal import create_app
 from portal.extensions import db, limiter
-from tests.conftest import empty_tables, overrides
+from tests.support.apps import empty_tables, overrides
 
 # Short enough that the fake's slow answer times out quickly, long enough for a loaded machine.
 STRIPE_TIMEOUT = 1.0

@@ -9,7 +9,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 #: Endpoints anyone may reach.
-PUBLIC = {"static", "auth.login", "auth.setup", "health.healthz", "health.readyz"}
+PUBLIC = {
+    "static",
+    "auth.login",
+    "auth.sign_in",
+    "auth.setup",
+    "auth.complete_setup",
+    "health.healthz",
+    "health.readyz",
+}
 #: Blueprints whose every endpoint is for admins only (system configuration).
 ADMIN_BLUEPRINTS = {"users", "companies", "audit", "external_integrations", "settings"}
 

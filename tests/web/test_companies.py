@@ -29,10 +29,7 @@ def test_add_rename_and_delete_with_audit_events(app: Flask, client, login) -> N
     assert names(app) == ["Acme EU", "Default Company"]
     with app.app_context():
         acme = db.session.scalar(select(Company).where(Company.name == "Acme EU")).id
-    assert (
-        post(client, f"/account/companies/{acme}", **{"rename-name": "Acme Europe"}).status_code
-        == 204
-    )
+    assert post(client, f"/account/companies/{acme}", name="Acme Europe").status_code == 204
     assert "Company renamed to “Acme Europe”." in client.get("/account/companies/").text
     assert post(client, f"/account/companies/{acme}/delete").status_code == 204
     assert names(app) == ["Default Company"]

@@ -210,7 +210,7 @@ def test_add_customer_refuses_bad_input_next_to_the_field(
     response = post(client, "/connect/customers", data, headers=HTMX)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert f'id="field-{field}-error"' in body and message in body
+    assert f'id="field-{field.replace("_", "-")}-error"' in body and message in body
     assert count(app, Customer) == 0
 
 
@@ -366,7 +366,7 @@ def test_connection_validation_shows_messages_and_saves_nothing(
     response = post(client, world["base"] + "/connections", connection_form(**fields), headers=HTMX)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert f'id="field-{field}-error"' in body
+    assert f'id="field-{field.replace("_", "-")}-error"' in body
     assert message in body
     assert count(app, Connection) == 2
 
@@ -513,9 +513,9 @@ def test_a_refused_edit_asks_to_type_the_new_secret_again(app, client, login, wo
     response = post(client, url, data, headers=HTMX)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert 'id="field-business_country-error"' in body
+    assert 'id="field-business-country-error"' in body
     assert 'id="field-password-error"' in body and "Enter it again" in body
-    assert 'id="field-api_secret-error"' not in body  # nothing was typed there
+    assert 'id="field-api-secret-error"' not in body  # nothing was typed there
     assert "typed-new-password" not in body
     assert 'value="at"' in body and 'value="typed alias"' in body  # what the user typed
     assert connection_row(app, configured) == before
@@ -586,7 +586,7 @@ def test_flow_validation_shows_messages_and_saves_nothing(
     response = post(client, world["base"] + "/flows", data, headers=HTMX)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert f'id="field-{field}-error"' in body and message in body
+    assert f'id="field-{field.replace("_", "-")}-error"' in body and message in body
     assert count(app, Flow) == 2
 
 

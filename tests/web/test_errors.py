@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.extensions import db
+from portal.models import AuditEvent, Company
+from portal.schemas.companies import CompanyInput
+from portal.services import companies
+from portal.services.actor import Actor
+from tests import factories
 
 
 def test_unexpected_errors_show_a_page_without_a_trace(
@@ -38,14 +47,6 @@ def test_htmx_requests_from_an_expired_session_are_redirected_to_sign_in(client)
 def test_an_edit_that_lost_a_race_answers_404_and_saves_nothing(
     app: Flask, client: FlaskClient, login
 ) -> None:
-    from sqlalchemy import delete, func, select
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from portal.extensions import db
-    from portal.models import AuditEvent, Company
-    from portal.services import companies
-    from portal.services.actor import Actor
-    from tests import factories
 
     raised: dict[str, Exception] = {}
 
@@ -61,7 +62,9 @@ def test_an_edit_that_lost_a_race_answers_404_and_saves_nothing(
             other.execute(delete(Company).where(Company.id == company.id))
         events_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
         try:
-            companies.rename_company(Actor.system("test"), company, "Acme Europe")
+            companies.rename_company(
+                Actor.system("test"), company, CompanyInput(name="Acme Europe")
+            )
         except StaleDataError as error:
             raised["error"] = error
         db.session.rollback()

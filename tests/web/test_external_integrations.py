@@ -147,7 +147,7 @@ def test_an_invalid_key_is_shown_next_to_the_field_and_nothing_is_saved(
     response = post_create(client, name="Kept name", secret=secret)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f'<small class="field-error" id="secret-error">{message}</small>' in page
+    assert f'<small class="field-error" id="field-secret-error">{message}</small>' in page
     assert 'value="Kept name"' in page
     assert secret not in page
     assert count(app) == 0
@@ -159,6 +159,7 @@ def test_a_malformed_key_is_reported_even_when_the_name_is_missing(app, client, 
     assert "Enter a name." in page
     assert "The secret key is invalid. It must have at least 24 letters or digits" in page
     assert fake.requests == []
+    assert audit_actions(app) == [("external_integration.create", "failure")]
 
 
 def test_an_unreachable_stripe_keeps_the_form_except_the_secret(app, client, admin):
@@ -171,7 +172,7 @@ def test_an_unreachable_stripe_keeps_the_form_except_the_secret(app, client, adm
         "The integration was not saved." in page
     )
     assert 'value="Kept name"' in page
-    assert '<input checked id="active"' in page
+    assert 'id="field-active" name="active" type="checkbox" role="switch" value="y" checked' in page
     assert secret not in page and secret[8:] not in page
     assert count(app) == 0
 
@@ -216,7 +217,7 @@ def test_a_restricted_key_is_saved_with_a_warning_naming_the_missing_permission(
 def test_bad_input_is_refused_and_changes_nothing(app, client, admin, fake, fields, field, message):
     response = post_create(client, **fields)
     assert response.status_code == 422
-    assert f'id="{field}-error">{message}</small>' in response.get_data(as_text=True)
+    assert f'id="field-{field}-error">{message}</small>' in response.get_data(as_text=True)
     assert count(app) == 0
     assert fake.requests == []
 
@@ -275,7 +276,11 @@ def test_editing_with_an_invalid_key_keeps_the_stored_one(app, client, admin):
     assert audit_actions(app)[-1] == ("external_integration.update", "failure")
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-        assert event.changes == {"secret": "[redacted]", "verification": "malformed"}
+        assert event.changes == {
+            "provider": "stripe",
+            "secret": "[redacted]",
+            "verification": "malformed",
+        }
 
 
 def test_editing_with_stripe_unreachable_keeps_the_form_except_the_secret(app, client, admin):
@@ -299,7 +304,7 @@ def test_editing_with_stripe_unreachable_keeps_the_form_except_the_secret(app, c
         "The changes were not saved." in page
     )
     assert 'value="Typed name"' in page
-    assert '<input checked id="active"' in page
+    assert 'id="field-active" name="active" type="checkbox" role="switch" value="y" checked' in page
     assert new_key not in page and new_key[8:] not in page
     with app.app_context():
         row = db.session.get(ExternalIntegration, integration_id)
@@ -385,7 +390,7 @@ def test_verifying_a_key_that_cannot_be_decrypted_fails_closed(database_url, fak
         integration_id = make(app, "Main")
     other_keys = Fernet.generate_key().decode()
     from portal import create_app
-    from tests.conftest import overrides
+    from tests.support.apps import overrides
 
     app = create_app(
         overrides(database_url, ENCRYPTION_KEYS=other_keys, STRIPE_API_BASE=fake.base_url)

@@ -8,7 +8,7 @@ from flask_migrate import upgrade
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import overrides
+from tests.support.apps import overrides
 
 
 def test_healthz_needs_nothing_and_readyz_checks_the_database(client) -> None:

@@ -40,7 +40,7 @@ def key_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
     data = {
         "csrf_token": csrf_token(client, INDEX),
         "name": "CRM",
-        "company": str(company_id(app)),
+        "company_id": str(company_id(app)),
         "environment": "sandbox",
     }
     data.update(fields)
@@ -52,7 +52,7 @@ def retry_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
     data = {
         "csrf_token": csrf_token(client, INDEX),
         "name": "Prod retries",
-        "company": str(company_id(app)),
+        "company_id": str(company_id(app)),
         "environment": "production",
         "status": "active",
     }
@@ -109,8 +109,8 @@ def test_the_list_shows_created_by_and_last_used(app: Flask, client: FlaskClient
     [
         ({"name": ""}, "Enter a name."),
         ({"name": "x" * 101}, "Name must be at most 100 characters."),
-        ({"company": "999999"}, "Choose a company from the list."),
-        ({"company": "abc"}, "Choose a company from the list."),
+        ({"company_id": "999999"}, "Choose a company from the list."),
+        ({"company_id": "abc"}, "Choose a company from the list."),
         ({"environment": "staging"}, "Choose Production or Sandbox."),
     ],
 )
@@ -278,7 +278,7 @@ def test_add_refuses_a_duplicate_pair_naming_the_existing_rule(
     [
         ({"name": " "}, "Enter a name."),
         ({"name": "y" * 101}, "Name must be at most 100 characters."),
-        ({"company": "31337"}, "Choose a company from the list."),
+        ({"company_id": "31337"}, "Choose a company from the list."),
         ({"environment": "live"}, "Choose Production or Sandbox."),
         ({"status": "paused"}, "Choose Active or Inactive."),
     ],

@@ -36,7 +36,7 @@ def events(app: Flask, action: str) -> list[AuditEvent]:
         ({"email": "", "role": "viewer"}, "Enter an e-mail address."),
         ({"email": "not-an-email", "role": "viewer"}, "Enter a valid e-mail address."),
         ({"email": "a" * 250 + "@x.io", "role": "viewer"}, "E-mail must be at most 254"),
-        ({"email": "new@example.com", "role": "owner"}, "Not a valid choice"),
+        ({"email": "new@example.com", "role": "owner"}, "Choose a role from the list."),
         (
             {"email": "new@example.com", "role": "viewer", "confirm": "different pass 1"},
             "The passwords do not match.",

@@ -1,0 +1,1 @@
+"""Account Settings > Integrations > API keys: generate (shown once), list and delete."""

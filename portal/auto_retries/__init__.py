@@ -1,0 +1,1 @@
+"""Account Settings > Integrations > FlexPay Retries: one auto-retry per company and environment."""

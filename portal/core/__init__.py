@@ -1,0 +1,1 @@
+"""Plain Python building blocks, no Flask: crypto, API-key tokens, ids, passwords, throttle."""

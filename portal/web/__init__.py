@@ -1,0 +1,1 @@
+"""What every blueprint shares: htmx helpers, access decorators, forms, errors, headers."""

@@ -1,0 +1,116 @@
+"""Error pages and the one mapping of domain exceptions to HTTP."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from portal.api.errors import is_api_request, json_error
+from portal.extensions import db
+from portal.services.errors import NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER = "30"
+
+TITLES = {
+    400: "Bad request",
+    403: "Access denied",
+    404: "Page not found",
+    405: "Method not allowed",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def error_page(
+    status: int, message: str, headers: dict[str, str] | None = None, *, standalone: bool = False
+):
+    """Render the error page (JSON for the APIs); `standalone` renders without the database."""
+    if is_api_request():
+        return json_error(status, message, headers)
+    template = "errors/standalone.html" if standalone else "errors/error.html"
+    body = render_template(
+        template, status=status, title=TITLES.get(status, "Error"), message=message
+    )
+    return body, status, headers or {}
+
+
+def handle_http(error: HTTPException):
+    """Show HTTP errors on a friendly page."""
+    messages = {
+        403: "You do not have permission to open this page.",
+        404: "There is nothing here. The link may be old or the object deleted.",
+        405: "This address does not accept that kind of request.",
+    }
+    status = error.code or 500
+    return error_page(status, messages.get(status, error.description or ""))
+
+
+def handle_csrf(error: CSRFError):
+    """Explain a missing or stale form token."""
+    return error_page(400, "The form was missing its security token. Reload the page and retry.")
+
+
+def handle_rate_limit(error: RateLimitExceeded):
+    """Tell the user to slow down, with Retry-After."""
+    return error_page(429, "Too many attempts. Wait a minute and try again.", {"Retry-After": "60"})
+
+
+def handle_database_down(error: DBAPIError):
+    """Answer 503 while the database is unreachable; the next request tries again."""
+    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+    db.session.rollback()
+    return error_page(
+        503,
+        "The portal cannot reach its database right now. Try again in a moment.",
+        {"Retry-After": DATABASE_RETRY_AFTER},
+        standalone=True,
+    )
+
+
+def handle_stale(error: StaleDataError):
+    """Answer 404 when the row changed went away meanwhile (two people deleting at once)."""
+    db.session.rollback()
+    return error_page(404, "Someone else deleted or changed this meanwhile. Reload the page.")
+
+
+def handle_not_found(error: NotFound):
+    """Show a domain NotFound as a 404."""
+    return error_page(404, error.message)
+
+
+def handle_denied(error: PermissionDenied):
+    """Show a domain PermissionDenied as a 403."""
+    return error_page(403, error.message)
+
+
+def handle_unexpected(error: Exception):
+    """Log the failure and show a page without a stack trace."""
+    if isinstance(error, HTTPException):
+        return handle_http(error)
+    log.exception("unhandled error")
+    return error_page(
+        500,
+        "The error was recorded. Try again, or contact support if it persists.",
+        standalone=True,
+    )
+
+
+def register(app: Flask) -> None:
+    """Install every handler on the app."""
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limit)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(NotFound, handle_not_found)
+    app.register_error_handler(PermissionDenied, handle_denied)
+    app.register_error_handler(Exception, handle_unexpected)
