@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-services lint format clean
+.PHONY: run test test-services browser lint format clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,23 @@ run: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --access-logfile - wsgi:app
 
-test: $(VENV)/.installed-test
+# The end-to-end tests need a Chromium: Debian's when there is one, else one this target provides
+# (apt as root, else Playwright's download), else it stops and names the command to run.
+browser: $(VENV)/.installed-test
+	@if command -v chromium >/dev/null 2>&1 || $(BIN)/python -m tests.support.browser; then \
+		exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "No Chromium found: installing Debian's chromium (apt-get install -y chromium)."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif echo "No Chromium found: downloading Playwright's (playwright install chromium)." && \
+		$(BIN)/playwright install chromium >/dev/null 2>&1; then \
+		exit 0; \
+	else \
+		echo "No Chromium for the browser tests: run 'sudo apt-get install -y chromium' (Debian, Ubuntu) or '$(BIN)/playwright install chromium', then 'make test' again." >&2; \
+		exit 1; \
+	fi
+
+test: $(VENV)/.installed-test browser
 	$(BIN)/python -m pytest -q
 
 # The database, auth and rate-limit tests a second time, against PostgreSQL and Redis.

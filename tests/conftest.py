@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +16,7 @@ from portal.extensions import db, limiter
 from tests import factories
 from tests.support.apps import TEST_DATABASE_URL, empty_tables, overrides
 from tests.support.fake_stripe import FakeStripe
+from tests.support.web import sign_in
 
 
 @pytest.fixture(scope="session")
@@ -73,20 +73,6 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask):
     """Return a CLI runner."""
     return app.test_cli_runner()
-
-
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    """Read the CSRF token from a page, as a browser would."""
-    page = client.get(path)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, email: str, password: str = factories.PASSWORD):
-    """Post the sign-in form with its token."""
-    token = csrf_token(client, "/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 @pytest.fixture

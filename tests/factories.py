@@ -139,6 +139,12 @@ def make_integration(
     return integrations.create_integration(Actor.system("test"), customer, data)
 
 
+def connection_input(**fields) -> ConnectionInput:
+    """Return a valid connection input with the seed's simulator values."""
+    data = {"name": "SimulatorConnector A", "adapter": "Simulator", "method": "Credit Card"}
+    return ConnectionInput.model_validate({**data, **fields})
+
+
 def make_connection(integration: Integration | None = None, **fields) -> Connection:
     """Create an enabled connection with the seed's simulator values unless told otherwise."""
     integration = integration or make_integration()
@@ -152,6 +158,16 @@ def make_connection(integration: Integration | None = None, **fields) -> Connect
     return connections.create_connection(
         Actor.system("test"), integration, ConnectionInput.model_validate(data), secret_box()
     )
+
+
+def flow_data(connection: Connection, **fields) -> dict:
+    """Return valid flow input routing to the connection."""
+    return {
+        "name": "Main flow",
+        "transaction_types": ["initial_debit", "refund"],
+        "default_connection_id": connection.public_id,
+        **fields,
+    }
 
 
 def make_flow(integration: Integration, connection: Connection | None = None, **fields) -> Flow:

@@ -6,7 +6,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests import factories
-from tests.e2e.conftest import sign_in_as
+from tests.support.e2e import sign_in_as
 
 
 def test_admin_adds_renames_and_deletes_a_company(page: Page, make_user) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Connection, Flow, Integration
 from tests import factories
-from tests.e2e.conftest import sign_in_as, wait_for_htmx
+from tests.support.e2e import sign_in_as, wait_for_htmx
 
 
 def add_integration(page: Page, name: str, network: str) -> None:

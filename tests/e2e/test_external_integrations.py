@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import ExternalIntegration
 from tests import factories
-from tests.e2e.conftest import sign_in_as, wait_for_htmx
+from tests.support.e2e import sign_in_as, wait_for_htmx
 from tests.support.fake_stripe import FakeStripe
 from tests.support.stripe_app import stripe_app, stripe_key
 

@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import sign_in_as
 from tests.factories import PASSWORD
+from tests.support.e2e import sign_in_as
 
 
 def test_first_run_setup_creates_the_admin_and_then_disappears(page: Page, new_page) -> None:

@@ -2,64 +2,22 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AccountSettings, AuditEvent, Company, User
-from portal.schemas.accounts import Credentials, NewUser
-from portal.services import setup, users
+from portal.models import AuditEvent, User
+from portal.schemas.accounts import NewUser
+from portal.services import users
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, PermissionDenied
 from tests import factories
+from tests.support.concurrency import run_concurrently
+from tests.support.queries import count
 from tests.support.refusals import refusal_message
 
 pytestmark = pytest.mark.services
-
-
-def run_concurrently(app: Flask, count: int, work) -> list[object]:
-    """Run work(n) in threads that start together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def target(n: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[n] = work(n)
-            except Exception as error:
-                results[n] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def test_concurrent_setups_create_exactly_one_admin(app: Flask) -> None:
-    results = run_concurrently(
-        app,
-        4,
-        lambda n: setup.create_first_admin(
-            Credentials(email=f"admin{n}@example.com", password=factories.PASSWORD), ip=None
-        ),
-    )
-    successes = [r for r in results if isinstance(r, User)]
-    assert len(successes) == 1
-    assert all(isinstance(r, setup.SetupAlreadyDone) for r in results if r not in successes)
-    with app.app_context():
-        assert count(User) == 1 and count(Company) == 1 and count(AccountSettings) == 1
 
 
 def test_concurrent_duplicate_users_give_one_success_and_clear_errors(app: Flask) -> None:

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, UserSession
 from portal.models.base import utcnow
 from tests import factories
-from tests.conftest import csrf_token, sign_in
+from tests.support.web import csrf_token, sign_in
 
 pytestmark = pytest.mark.services
 

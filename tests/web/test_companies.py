@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Company
-from tests.conftest import csrf_token
+from tests.support.web import csrf_token
 
 XSS = "<img src=x onerror=alert(1)>"
 

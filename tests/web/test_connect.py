@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent, Connection, Customer, Flow, Integration
 from tests import factories
-from tests.conftest import csrf_token
+from tests.support.web import csrf_token
 
 HTMX = {"HX-Request": "true"}
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import User
-from tests.conftest import csrf_token
+from tests.support.web import csrf_token
 
 
 def test_post_without_token_is_refused_with_400_and_changes_nothing(

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent, ExternalIntegration
 from tests import factories
-from tests.conftest import csrf_token, sign_in
 from tests.support.fake_stripe import FakeStripe
 from tests.support.stripe_app import closed_port_url, stripe_app, stripe_key
+from tests.support.web import csrf_token, sign_in
 
 BASE = "/system/external-integrations"
 HTMX = {"HX-Request": "true"}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent, User, UserSession
 from tests import factories
-from tests.conftest import csrf_token, sign_in
+from tests.support.web import csrf_token, sign_in
 
 
 def post(client: FlaskClient, url: str, htmx: bool = False, **data):

@@ -1,4 +1,4 @@
-"""Integrations and Account settings pages, as a browser without JavaScript sees them."""
+"""Account Settings > Integrations > API keys, and the rules the whole section shares."""
 
 from __future__ import annotations
 
@@ -7,64 +7,23 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import ApiKey, AuditEvent, AutoRetry
 from portal.models.base import utcnow
 from tests import factories
-from tests.conftest import csrf_token
-
-INDEX = "/account/integrations/"
-NEW_KEY = "/account/integrations/api-keys/new"
-KEYS = "/account/integrations/api-keys/"
-RETRIES = "/account/integrations/retries/"
-SETTINGS = "/account/settings/"
-HTMX = {"HX-Request": "true"}
-
-
-def count(app: Flask, model) -> int:
-    """Return how many rows of the model exist."""
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def company_id(app: Flask) -> int:
-    """Return the id of "Default Company"."""
-    with app.app_context():
-        return factories.default_company().id
-
-
-def key_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
-    """Return a valid "Generate API key" form, with overrides."""
-    data = {
-        "csrf_token": csrf_token(client, INDEX),
-        "name": "CRM",
-        "company_id": str(company_id(app)),
-        "environment": "sandbox",
-    }
-    data.update(fields)
-    return data
-
-
-def retry_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
-    """Return a valid "Add auto-retries" form, with overrides."""
-    data = {
-        "csrf_token": csrf_token(client, INDEX),
-        "name": "Prod retries",
-        "company_id": str(company_id(app)),
-        "environment": "production",
-        "status": "active",
-    }
-    data.update(fields)
-    return data
-
-
-def scheduler(app: Flask, enabled: bool = True) -> None:
-    """Switch the scheduler on or off."""
-    with app.app_context():
-        factories.enable_scheduler(enabled)
-
+from tests.support.account_integrations import (
+    INDEX,
+    KEYS,
+    NEW_KEY,
+    RETRIES,
+    SETTINGS,
+    key_form,
+    retry_form,
+    scheduler,
+)
+from tests.support.web import HTMX, count_rows, csrf_token
 
 # API keys ------------------------------------------------------------------------------------
 
@@ -122,7 +81,7 @@ def test_bad_key_input_is_refused_in_the_dialog(
     assert response.status_code == 422
     assert 'id="api-key-form-dialog"' in response.get_data(as_text=True)
     assert message in response.get_data(as_text=True)
-    assert count(app, ApiKey) == 0
+    assert count_rows(app, ApiKey) == 0
 
 
 def test_missing_csrf_is_refused(app: Flask, client: FlaskClient, login) -> None:
@@ -134,8 +93,8 @@ def test_missing_csrf_is_refused(app: Flask, client: FlaskClient, login) -> None
     data = retry_form(app, client)
     del data["csrf_token"]
     assert client.post(RETRIES, data=data).status_code == 400
-    assert count(app, ApiKey) == 0
-    assert count(app, AutoRetry) == 0
+    assert count_rows(app, ApiKey) == 0
+    assert count_rows(app, AutoRetry) == 0
 
 
 @pytest.mark.services
@@ -168,8 +127,8 @@ def test_viewers_see_the_list_only_and_forged_posts_are_refused(
         == 403
     )
     assert client.post(f"{RETRIES}{rule_id}/delete", data={"csrf_token": token}).status_code == 403
-    assert count(app, ApiKey) == 1
-    assert count(app, AutoRetry) == 1
+    assert count_rows(app, ApiKey) == 1
+    assert count_rows(app, AutoRetry) == 1
     with app.app_context():
         assert db.session.get(AutoRetry, rule_id).name == "Prod retries"
 
@@ -195,7 +154,7 @@ def test_delete_warns_when_the_key_was_used_in_the_last_seven_days(
     response = client.post(f"{KEYS}{busy}/delete", data={"csrf_token": token})
     assert response.status_code == 303
     assert "API key “Busy” deleted." in client.get(INDEX).get_data(as_text=True)
-    assert count(app, ApiKey) == 1
+    assert count_rows(app, ApiKey) == 1
     with app.app_context():
         actions = list(db.session.scalars(select(AuditEvent.action)))
         assert "api_key.delete" in actions
@@ -208,131 +167,6 @@ def test_deleting_an_unknown_key_is_404(client: FlaskClient, login) -> None:
 
 
 # Account settings and FlexPay Retries --------------------------------------------------------
-
-
-def test_retries_are_hidden_and_404_until_an_admin_enables_the_scheduler(
-    app: Flask, client: FlaskClient, login
-) -> None:
-    login("admin")
-    assert "FlexPay Retries" not in client.get(INDEX).get_data(as_text=True)
-    for url in (RETRIES, f"{RETRIES}new", f"{RETRIES}1/edit", f"{RETRIES}1/delete"):
-        assert client.get(url).status_code == 404, url
-    assert client.post(RETRIES, data=retry_form(app, client)).status_code == 404
-
-    settings = client.get(SETTINGS).get_data(as_text=True)
-    assert "Scheduler enabled" in settings
-    token = csrf_token(client, SETTINGS)
-    response = client.post(SETTINGS, data={"csrf_token": token, "scheduler_enabled": "y"})
-    assert response.status_code == 303
-    assert "The scheduler is on." in client.get(SETTINGS).get_data(as_text=True)
-    assert "FlexPay Retries" in client.get(INDEX).get_data(as_text=True)
-    assert client.get(RETRIES).status_code == 200
-
-    client.post(SETTINGS, data={"csrf_token": token})
-    assert client.get(RETRIES).status_code == 404
-    with app.app_context():
-        assert (
-            db.session.scalar(select(func.count()).where(AuditEvent.action == "settings.update"))
-            == 2
-        )
-
-
-def test_only_admins_change_account_settings(app: Flask, client: FlaskClient, login) -> None:
-    login("editor")
-    assert client.get(SETTINGS).status_code == 403
-    token = csrf_token(client, INDEX)
-    response = client.post(SETTINGS, data={"csrf_token": token, "scheduler_enabled": "y"})
-    assert response.status_code == 403
-    with app.app_context():
-        from portal.services.account_settings import scheduler_enabled
-
-        assert not scheduler_enabled()
-
-
-@pytest.mark.services
-def test_add_refuses_a_duplicate_pair_naming_the_existing_rule(
-    app: Flask, client: FlaskClient, login
-) -> None:
-    scheduler(app)
-    login("editor")
-    dialog = client.get(f"{RETRIES}new", headers=HTMX).get_data(as_text=True)
-    for text in ("Add auto-retries", "Status", "Active", "Inactive", "Add auto-retry</button>"):
-        assert text in dialog
-    assert "Do not enable it if your CRM is also scheduling and processing retries." in dialog
-
-    response = client.post(RETRIES, data=retry_form(app, client), headers=HTMX)
-    assert response.status_code == 204
-    assert response.headers["HX-Redirect"] == RETRIES
-    assert "Auto-retry “Prod retries” added." in client.get(RETRIES).get_data(as_text=True)
-
-    duplicate = client.post(RETRIES, data=retry_form(app, client, name="Again"), headers=HTMX)
-    assert duplicate.status_code == 422
-    assert "already has an auto-retry for Production: “Prod retries”" in duplicate.get_data(
-        as_text=True
-    )
-    assert count(app, AutoRetry) == 1
-
-
-@pytest.mark.parametrize(
-    ("fields", "message"),
-    [
-        ({"name": " "}, "Enter a name."),
-        ({"name": "y" * 101}, "Name must be at most 100 characters."),
-        ({"company_id": "31337"}, "Choose a company from the list."),
-        ({"environment": "live"}, "Choose Production or Sandbox."),
-        ({"status": "paused"}, "Choose Active or Inactive."),
-    ],
-)
-def test_bad_retry_input_is_refused(
-    app: Flask, client: FlaskClient, login, fields, message
-) -> None:
-    scheduler(app)
-    login("admin")
-    response = client.post(RETRIES, data=retry_form(app, client, **fields), headers=HTMX)
-    assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
-    assert count(app, AutoRetry) == 0
-
-
-def test_edit_in_place_and_delete(app: Flask, client: FlaskClient, login) -> None:
-    scheduler(app)
-    with app.app_context():
-        rule_id = factories.make_auto_retry("Prod retries").id
-    login("editor")
-    row = f'id="auto-retry-{rule_id}"'
-    edit = client.get(f"{RETRIES}{rule_id}/edit", headers=HTMX).get_data(as_text=True)
-    assert edit.startswith("<tr") or row in edit
-    assert 'aria-label="Status"' in edit
-
-    token = csrf_token(client, RETRIES)
-    bad = client.post(
-        f"{RETRIES}{rule_id}",
-        data={"csrf_token": token, "name": "", "status": "active"},
-        headers=HTMX,
-    )
-    assert bad.status_code == 422
-    assert "Enter a name." in bad.get_data(as_text=True)
-
-    saved = client.post(
-        f"{RETRIES}{rule_id}",
-        data={"csrf_token": token, "name": "Live retries", "status": "inactive"},
-        headers=HTMX,
-    )
-    assert saved.status_code == 200
-    html = saved.get_data(as_text=True)
-    assert row in html and "Inactive" in html
-    assert "Auto-retry “Live retries” saved (Inactive)." in html
-    assert client.get(f"{RETRIES}{rule_id}", headers=HTMX).status_code == 200
-
-    confirm = client.get(f"{RETRIES}{rule_id}/delete").get_data(as_text=True)
-    assert "Delete auto-retry" in confirm
-    deleted = client.post(f"{RETRIES}{rule_id}/delete", data={"csrf_token": token})
-    assert deleted.status_code == 303
-    assert "Auto-retry “Live retries” deleted." in client.get(RETRIES).get_data(as_text=True)
-    assert count(app, AutoRetry) == 0
-    with app.app_context():
-        actions = set(db.session.scalars(select(AuditEvent.action)))
-    assert {"auto_retry.add", "auto_retry.update", "auto_retry.delete"} <= actions
 
 
 def test_names_are_escaped(app: Flask, client: FlaskClient, login) -> None:

@@ -1,0 +1,52 @@
+"""Forms and switches the tests of Account Settings > Integrations share."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests import factories
+from tests.support.web import csrf_token
+
+INDEX = "/account/integrations/"
+NEW_KEY = "/account/integrations/api-keys/new"
+KEYS = "/account/integrations/api-keys/"
+RETRIES = "/account/integrations/retries/"
+SETTINGS = "/account/settings/"
+
+
+def company_id(app: Flask) -> int:
+    """Return the id of "Default Company"."""
+    with app.app_context():
+        return factories.default_company().id
+
+
+def key_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
+    """Return a valid "Generate API key" form, with overrides."""
+    data = {
+        "csrf_token": csrf_token(client, INDEX),
+        "name": "CRM",
+        "company_id": str(company_id(app)),
+        "environment": "sandbox",
+    }
+    data.update(fields)
+    return data
+
+
+def retry_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
+    """Return a valid "Add auto-retries" form, with overrides."""
+    data = {
+        "csrf_token": csrf_token(client, INDEX),
+        "name": "Prod retries",
+        "company_id": str(company_id(app)),
+        "environment": "production",
+        "status": "active",
+    }
+    data.update(fields)
+    return data
+
+
+def scheduler(app: Flask, enabled: bool = True) -> None:
+    """Switch the scheduler on or off."""
+    with app.app_context():
+        factories.enable_scheduler(enabled)
