@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.core import passwords
-from portal.extensions import db, limiter
+from portal.extensions import db
 from tests import factories
-from tests.support.apps import TEST_DATABASE_URL, empty_tables, overrides
+from tests.support.apps import TEST_DATABASE_URL, fresh_app, overrides
 from tests.support.fake_stripe import FakeStripe
 from tests.support.web import sign_in
 
@@ -38,15 +38,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     """Return an app on the emptied test database."""
-    app = create_app(overrides(database_url))
-    with app.app_context():
-        empty_tables()
-        # The limiter is process-global; on Redis its counts would outlive the test.
-        limiter.reset()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from fresh_app(database_url)
 
 
 @pytest.fixture

@@ -77,11 +77,10 @@ def confirm_delete(api_key_id: int):
             "start failing at once. " + message
         )
     return confirm(
-        title=f"Delete API key “{api_key.name}”?",
-        message=message,
-        action=url_for("api_keys.delete", api_key_id=api_key.id),
-        confirm_label="Delete API key",
-        cancel_url=url_for("api_keys.index"),
+        f"Delete API key “{api_key.name}”?",
+        message,
+        "Delete API key",
+        url_for("api_keys.index"),
     )
 
 

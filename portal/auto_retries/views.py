@@ -16,7 +16,7 @@ from portal.web.responses import confirm, dialog, done, row_or_redirect, submit
 
 bp = Blueprint("auto_retries", __name__, url_prefix="/account/integrations/retries")
 
-STATUS_CHOICES = [(status.value, status.label) for status in AutoRetryStatus]
+STATUS_CHOICES = AutoRetryStatus.choices()
 
 
 @bp.before_request
@@ -111,14 +111,13 @@ def confirm_delete(auto_retry_id: int):
     """Ask before deleting an auto-retry."""
     rule = auto_retries.get_auto_retry(auto_retry_id)
     return confirm(
-        title=f"Delete auto-retry “{rule.name}”?",
-        message=(
+        f"Delete auto-retry “{rule.name}”?",
+        (
             f"FlexPay stops scheduling and retrying the transactions of {rule.company.name} "
             f"in {rule.environment_label}."
         ),
-        action=url_for("auto_retries.delete", auto_retry_id=rule.id),
-        confirm_label="Delete auto-retry",
-        cancel_url=url_for("auto_retries.index"),
+        "Delete auto-retry",
+        url_for("auto_retries.index"),
     )
 
 

@@ -80,11 +80,10 @@ def confirm_delete(company_id: int):
     """Ask before deleting a company."""
     company = companies.get_company(company_id)
     return confirm(
-        title=f"Delete “{company.name}”?",
-        message="A company that API keys, retries or customers use cannot be deleted.",
-        action=url_for("companies.delete", company_id=company.id),
-        confirm_label="Delete company",
-        cancel_url=url_for("companies.index"),
+        f"Delete “{company.name}”?",
+        "A company that API keys, retries or customers use cannot be deleted.",
+        "Delete company",
+        url_for("companies.index"),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 
 from portal.connect import bp, forms
 from portal.connect.helpers import FLOW, INTEGRATION, integration_url, scope
@@ -87,16 +87,10 @@ def confirm_delete_flow(customer_id: str, integration_id: int, flow_id: int):
     """Ask before deleting a flow."""
     _, integration, flow = _flow_scope(customer_id, integration_id, flow_id)
     return confirm(
-        title=f"Delete flow “{flow.name}”?",
-        message="Its default connection stays. This cannot be undone.",
-        action=url_for(
-            "connect.delete_flow",
-            customer_id=customer_id,
-            integration_id=integration.id,
-            flow_id=flow.id,
-        ),
-        confirm_label="Delete Flow",
-        cancel_url=integration_url(integration),
+        f"Delete flow “{flow.name}”?",
+        "Its default connection stays. This cannot be undone.",
+        "Delete Flow",
+        integration_url(integration),
     )
 
 

@@ -101,16 +101,13 @@ def confirm_delete_integration(customer_id: str, integration_id: int):
     _, integration = scope(customer_id, integration_id)
     summary = integrations.deletion_summary(integration)
     return confirm(
-        title=f"Delete integration “{integration.name}”?",
-        message=(
+        f"Delete integration “{integration.name}”?",
+        (
             "Deleting this integration also deletes all its flows and connections: "
             f"{summary.sentence}. This cannot be undone."
         ),
-        action=url_for(
-            "connect.delete_integration", customer_id=customer_id, integration_id=integration.id
-        ),
-        confirm_label="Delete Integration",
-        cancel_url=integration_url(integration),
+        "Delete Integration",
+        integration_url(integration),
     )
 
 

@@ -158,14 +158,13 @@ def confirm_delete(integration_id: int):
     """Ask before deleting an integration."""
     integration = service.get_integration(integration_id)
     return confirm(
-        title=f"Delete “{integration.name}”?",
-        message=(
+        f"Delete “{integration.name}”?",
+        (
             f"The {provider_label(integration.provider)} integration and its stored secret key "
             "are deleted, and the platform stops using it at once."
         ),
-        action=url_for("external_integrations.delete", integration_id=integration.id),
-        confirm_label="Delete integration",
-        cancel_url=url_for("external_integrations.index"),
+        "Delete integration",
+        url_for("external_integrations.index"),
     )
 
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import enum
-
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, Timestamped
+from portal.models.base import Base, LabelledEnum, Timestamped
 from portal.models.company import Company
 from portal.models.environment import Environment, environment_check
 
 
-class AutoRetryStatus(enum.StrEnum):
+class AutoRetryStatus(LabelledEnum):
     """Whether the scheduler retries the company's transactions in that environment."""
 
     ACTIVE = "active"
     INACTIVE = "inactive"
-
-    @property
-    def label(self) -> str:
-        """Return the name shown in the UI."""
-        return self.value.capitalize()
 
 
 class AutoRetry(Timestamped, Base):

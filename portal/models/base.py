@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -44,6 +45,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A set of stored values, each shown to people capitalised ("sandbox" -> "Sandbox")."""
+
+    @property
+    def label(self) -> str:
+        """Return the name shown in the UI."""
+        return self.value.capitalize()
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """Return (value, label) pairs for a select."""
+        return [(member.value, member.label) for member in cls]
 
 
 class Base(DeclarativeBase):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 from sqlalchemy import (
@@ -17,20 +16,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import ENCRYPTED, Base, Timestamped
+from portal.models.base import ENCRYPTED, Base, LabelledEnum, Timestamped
 from portal.models.company import Company
 
 
-class IntegrationType(enum.StrEnum):
+class IntegrationType(LabelledEnum):
     """Whether an integration is still being configured or carries live traffic."""
 
     DESIGN = "design"
     LIVE = "live"
-
-    @property
-    def label(self) -> str:
-        """Return the name shown in the UI."""
-        return self.value.capitalize()
 
 
 class Customer(Timestamped, Base):

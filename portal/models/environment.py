@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import enum
+from portal.models.base import LabelledEnum
 
 
-class Environment(enum.StrEnum):
+class Environment(LabelledEnum):
     """Where an API key or rule acts: live money or the test sandbox."""
 
     PRODUCTION = "production"
     SANDBOX = "sandbox"
-
-    @property
-    def label(self) -> str:
-        """Return the name shown in the UI."""
-        return self.value.capitalize()
 
 
 def environment_check(column: str = "environment") -> str:

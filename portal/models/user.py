@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, Timestamped, utcnow
+from portal.models.base import Base, LabelledEnum, Timestamped, utcnow
 
 
-class Role(enum.StrEnum):
+class Role(LabelledEnum):
     """What a user may do: admins configure the system, editors change data, viewers read."""
 
     ADMIN = "admin"
     EDITOR = "editor"
     VIEWER = "viewer"
-
-    @property
-    def label(self) -> str:
-        """Return the name shown in the UI."""
-        return self.value.capitalize()
 
 
 class User(Timestamped, UserMixin, Base):

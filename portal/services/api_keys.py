@@ -18,8 +18,8 @@ from portal.schemas.api_keys import ApiKeyInput
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
-from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.errors import Conflict
+from portal.services.persistence import add_audited, get_or_not_found
 
 #: Deleting a key used this recently gets an extra warning: something still calls with it.
 RECENT_USE = timedelta(days=7)
@@ -43,10 +43,7 @@ def list_api_keys() -> list[ApiKey]:
 
 def get_api_key(api_key_id: int) -> ApiKey:
     """Return the API key or raise NotFound."""
-    api_key = db.session.get(ApiKey, api_key_id)
-    if api_key is None:
-        raise NotFound("That API key does not exist.")
-    return api_key
+    return get_or_not_found(ApiKey, api_key_id, "That API key does not exist.")
 
 
 def generate_api_key(actor: Actor, data: ApiKeyInput) -> NewApiKey:
@@ -63,13 +60,12 @@ def generate_api_key(actor: Actor, data: ApiKeyInput) -> NewApiKey:
         created_by_id=actor.user_id,
         created_by_label=actor.label,
     )
-    db.session.add(api_key)
     # Two 71-bit random key ids colliding is not expected in practice; never reuse one.
-    unique_or_conflict(Conflict("The key could not be generated. Try again."))
-    audit.record(
+    add_audited(
         actor,
-        "api_key.generate",
         api_key,
+        "api_key.generate",
+        Conflict("The key could not be generated. Try again."),
         changes={
             "name": data.name,
             "company": company.name,

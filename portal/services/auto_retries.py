@@ -10,8 +10,8 @@ from portal.schemas.auto_retries import AutoRetryChange, AutoRetryInput
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
-from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.errors import Conflict
+from portal.services.persistence import add_audited, get_or_not_found
 
 
 class DuplicateAutoRetry(Conflict):
@@ -25,10 +25,7 @@ def list_auto_retries() -> list[AutoRetry]:
 
 def get_auto_retry(auto_retry_id: int) -> AutoRetry:
     """Return the auto-retry or raise NotFound."""
-    rule = db.session.get(AutoRetry, auto_retry_id)
-    if rule is None:
-        raise NotFound("That auto-retry does not exist.")
-    return rule
+    return get_or_not_found(AutoRetry, auto_retry_id, "That auto-retry does not exist.")
 
 
 def add_auto_retry(actor: Actor, data: AutoRetryInput) -> AutoRetry:
@@ -39,12 +36,11 @@ def add_auto_retry(actor: Actor, data: AutoRetryInput) -> AutoRetry:
     rule = AutoRetry(
         name=data.name, company_id=company_id, environment=env.value, status=data.status
     )
-    db.session.add(rule)
-    unique_or_conflict(lambda: _duplicate(company_id, company_name, env))
-    audit.record(
+    add_audited(
         actor,
-        "auto_retry.add",
         rule,
+        "auto_retry.add",
+        lambda: _duplicate(company_id, company_name, env),
         changes={
             "name": data.name,
             "company": company_name,

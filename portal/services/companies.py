@@ -10,8 +10,8 @@ from portal.models import Company
 from portal.schemas.companies import CompanyInput
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.errors import Conflict, InvalidInput
+from portal.services.persistence import add_audited, get_or_not_found, unique_or_conflict
 
 
 def list_companies() -> list[Company]:
@@ -21,10 +21,7 @@ def list_companies() -> list[Company]:
 
 def get_company(company_id: int) -> Company:
     """Return the company or raise NotFound."""
-    company = db.session.get(Company, company_id)
-    if company is None:
-        raise NotFound("That company does not exist.")
-    return company
+    return get_or_not_found(Company, company_id, "That company does not exist.")
 
 
 def company_from_list(company_id: int, field: str = "company_id") -> Company:
@@ -42,9 +39,9 @@ def _name_taken(name: str) -> Conflict:
 def create_company(actor: Actor, data: CompanyInput) -> Company:
     """Add a company; names are unique regardless of case."""
     company = Company(name=data.name, name_key=name_key(data.name))
-    db.session.add(company)
-    unique_or_conflict(_name_taken(data.name))
-    audit.record(actor, "company.create", company, changes={"name": data.name})
+    add_audited(
+        actor, company, "company.create", _name_taken(data.name), changes={"name": data.name}
+    )
     db.session.commit()
     return company
 

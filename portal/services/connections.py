@@ -26,7 +26,7 @@ from portal.schemas.connect import (
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.persistence import add_audited, one_or_not_found, unique_or_conflict
 
 # Columns copied as they are from ConnectionInput (top level) and its config.
 _PLAIN_FIELDS = (
@@ -41,16 +41,13 @@ _CONFIG_SECRETS = {name: f"{name}_encrypted" for name in CONFIG_SECRETS}
 
 def get_connection(integration: Integration, public_id: str) -> Connection:
     """Return the integration's connection or raise NotFound (also for another's)."""
-    connection = None
-    if is_public_id(public_id, CONNECTION_PREFIX):
-        connection = db.session.scalar(
-            select(Connection).where(
-                Connection.public_id == public_id, Connection.integration_id == integration.id
-            )
-        )
-    if connection is None:
-        raise NotFound("That connection does not exist in this integration.")
-    return connection
+    message = "That connection does not exist in this integration."
+    if not is_public_id(public_id, CONNECTION_PREFIX):
+        raise NotFound(message)  # a malformed id names nothing; the database need not look
+    query = select(Connection).where(
+        Connection.public_id == public_id, Connection.integration_id == integration.id
+    )
+    return one_or_not_found(query, message)
 
 
 def _snapshot(connection: Connection) -> dict[str, Any]:
@@ -104,15 +101,14 @@ def create_connection(
         public_id=new_public_id(CONNECTION_PREFIX), integration_id=integration.id, enabled=True
     )
     _apply(connection, data, box, creating=True)
-    db.session.add(connection)
-    unique_or_conflict(_name_taken(data.name))
-    changes = {name: value for name, value in _snapshot(connection).items() if value is not None}
-    audit.record(
+    snapshot = {name: value for name, value in _snapshot(connection).items() if value is not None}
+    add_audited(
         actor,
-        "connection.create",
         connection,
+        "connection.create",
+        _name_taken(data.name),
         object_id=connection.public_id,
-        changes={"integration": integration.id, **changes},
+        changes={"integration": integration.id, **snapshot},
     )
     db.session.commit()
     return connection

@@ -11,11 +11,10 @@ from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.extensions import db
 from portal.models import DEFAULT_COMPANY_NAME, Company, Customer
 from portal.schemas.connect import CustomerInput
-from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
-from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.errors import Conflict
+from portal.services.persistence import add_audited, one_or_not_found
 
 PAGE_SIZE = 25
 
@@ -85,10 +84,8 @@ def list_customers(
 
 def get_customer(public_id: str) -> Customer:
     """Return the customer with this public id or raise NotFound."""
-    customer = db.session.scalar(select(Customer).where(Customer.public_id == public_id))
-    if customer is None:
-        raise NotFound("That customer does not exist.")
-    return customer
+    query = select(Customer).where(Customer.public_id == public_id)
+    return one_or_not_found(query, "That customer does not exist.")
 
 
 def default_company() -> Company | None:
@@ -107,13 +104,12 @@ def create_customer(actor: Actor, data: CustomerInput, company_id: int) -> Custo
         name_key=name_key(data.name),
         company_id=company.id,
     )
-    db.session.add(customer)
     # Only the random public id is unique; a collision is astronomically rare.
-    unique_or_conflict(Conflict("The customer could not be saved. Try again."))
-    audit.record(
+    add_audited(
         actor,
-        "customer.create",
         customer,
+        "customer.create",
+        Conflict("The customer could not be saved. Try again."),
         object_id=customer.public_id,
         changes={"name": customer.name, "company": company.name},
     )

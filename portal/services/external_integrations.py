@@ -19,8 +19,8 @@ from portal.schemas.external_integrations import (
 )
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, DomainError, InvalidInput, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.errors import Conflict, DomainError, InvalidInput
+from portal.services.persistence import add_audited, get_or_not_found, unique_or_conflict
 from portal.services.providers import Provider
 
 OBJECT_TYPE = "ExternalIntegration"
@@ -66,10 +66,9 @@ def list_integrations() -> list[ExternalIntegration]:
 
 def get_integration(integration_id: int) -> ExternalIntegration:
     """Return the integration or raise NotFound."""
-    integration = db.session.get(ExternalIntegration, integration_id)
-    if integration is None:
-        raise NotFound("That external integration does not exist.")
-    return integration
+    return get_or_not_found(
+        ExternalIntegration, integration_id, "That external integration does not exist."
+    )
 
 
 def history(integration: ExternalIntegration) -> list:
@@ -218,12 +217,11 @@ def create_integration(
         updated_by=actor.user,
     )
     _store_secret(integration, provider, secret, box)
-    db.session.add(integration)
-    unique_or_conflict(_name_taken(data.name))
-    audit.record(
+    add_audited(
         actor,
-        "external_integration.create",
         integration,
+        "external_integration.create",
+        _name_taken(data.name),
         changes={
             "provider": provider.slug,
             "name": data.name,

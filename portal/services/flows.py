@@ -17,17 +17,13 @@ from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.connections import get_connection
 from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.persistence import add_audited, one_or_not_found, unique_or_conflict
 
 
 def get_flow(integration: Integration, flow_id: int) -> Flow:
     """Return the integration's flow or raise NotFound (also for another's)."""
-    flow = db.session.scalar(
-        select(Flow).where(Flow.id == flow_id, Flow.integration_id == integration.id)
-    )
-    if flow is None:
-        raise NotFound("That flow does not exist in this integration.")
-    return flow
+    query = select(Flow).where(Flow.id == flow_id, Flow.integration_id == integration.id)
+    return one_or_not_found(query, "That flow does not exist in this integration.")
 
 
 def _default_connection(integration: Integration, public_id: str) -> Connection:
@@ -70,12 +66,13 @@ def create_flow(actor: Actor, integration: Integration, data: FlowInput) -> Flow
         retries=data.retries,
         expiry_hours=data.expiry_hours,
     )
-    db.session.add(flow)
-    unique_or_conflict(_flow_name_taken(data.name))
-    audit.record(
+    # The relationship is read by the audit snapshot before the row is flushed.
+    flow.default_connection = connection
+    add_audited(
         actor,
-        "flow.create",
         flow,
+        "flow.create",
+        _flow_name_taken(data.name),
         changes={"integration": integration.id, **_flow_values(flow)},
     )
     db.session.commit()

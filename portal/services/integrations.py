@@ -16,20 +16,16 @@ from portal.models import Connection, Customer, Flow, Integration, IntegrationTy
 from portal.schemas.connect import IntegrationInput
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.errors import Conflict, InvalidInput
+from portal.services.persistence import add_audited, one_or_not_found, unique_or_conflict
 
 
 def get_integration(customer: Customer, integration_id: int) -> Integration:
     """Return the customer's integration or raise NotFound (also for another customer's)."""
-    integration = db.session.scalar(
-        select(Integration).where(
-            Integration.id == integration_id, Integration.customer_id == customer.id
-        )
+    query = select(Integration).where(
+        Integration.id == integration_id, Integration.customer_id == customer.id
     )
-    if integration is None:
-        raise NotFound("That integration does not exist.")
-    return integration
+    return one_or_not_found(query, "That integration does not exist.")
 
 
 def _network_taken(network: str) -> Conflict:
@@ -48,12 +44,11 @@ def create_integration(actor: Actor, customer: Customer, data: IntegrationInput)
         network_key=name_key(data.network),
         type=IntegrationType.DESIGN.value,
     )
-    db.session.add(integration)
-    unique_or_conflict(_network_taken(data.network))
-    audit.record(
+    add_audited(
         actor,
-        "integration.create",
         integration,
+        "integration.create",
+        _network_taken(data.network),
         changes={
             "customer": customer.public_id,
             "name": integration.name,

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.services.errors import Conflict
+from portal.services import audit
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, NotFound
+
+T = TypeVar("T")
+
+
+def get_or_not_found(model: type[T], key: Any, message: str) -> T:
+    """Return the row with this primary key, or raise NotFound with the message."""
+    row = db.session.get(model, key)
+    if row is None:
+        raise NotFound(message)
+    return row
+
+
+def one_or_not_found(statement: Select, message: str) -> Any:
+    """Return the one row a scoped query finds, or raise NotFound with the message."""
+    row = db.session.scalar(statement)
+    if row is None:
+        raise NotFound(message)
+    return row
 
 
 def unique_or_conflict(conflict: Conflict | Callable[[], Conflict]) -> None:
@@ -21,3 +43,20 @@ def unique_or_conflict(conflict: Conflict | Callable[[], Conflict]) -> None:
     except IntegrityError:
         db.session.rollback()
         raise (conflict() if callable(conflict) else conflict) from None
+
+
+def add_audited(
+    actor: Actor,
+    row: T,
+    action: str,
+    conflict: Conflict | Callable[[], Conflict],
+    **audit_fields: Any,
+) -> T:
+    """Add a new row and its audit event to the transaction; a clash raises the Conflict.
+
+    The caller commits, so the row and its event are written together or not at all.
+    """
+    db.session.add(row)
+    unique_or_conflict(conflict)
+    audit.record(actor, action, row, **audit_fields)
+    return row

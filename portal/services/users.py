@@ -14,8 +14,8 @@ from portal.models.base import utcnow
 from portal.schemas.accounts import NewUser, PasswordChangeInput
 from portal.services import audit, sessions
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from portal.services.persistence import unique_or_conflict
+from portal.services.errors import Conflict, InvalidInput, PermissionDenied
+from portal.services.persistence import get_or_not_found, unique_or_conflict
 
 
 class InvalidCredentials(Exception):
@@ -114,10 +114,7 @@ def list_users(search: str = "", *, after: str | None = None, limit: int = 50) -
 
 def get_user(user_id: int) -> User:
     """Return the user or raise NotFound."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("That user does not exist.")
-    return user
+    return get_or_not_found(User, user_id, "That user does not exist.")
 
 
 def create_user(actor: Actor, data: NewUser) -> User:

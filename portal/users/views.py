@@ -16,7 +16,7 @@ from portal.web.responses import attempt, confirm, dialog, done, row_or_redirect
 
 bp = Blueprint("users", __name__, url_prefix="/system/users")
 
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+ROLE_CHOICES = Role.choices()
 
 
 def user_row(user, status: int = 200):
@@ -91,11 +91,10 @@ def confirm_deactivate(user_id: int):
     """Ask before deactivating a user."""
     user = users.get_user(user_id)
     return confirm(
-        title=f"Deactivate {user.email}?",
-        message="They are signed out everywhere at once and cannot sign in until reactivated.",
-        action=url_for("users.deactivate", user_id=user.id),
-        confirm_label="Deactivate user",
-        cancel_url=url_for("users.index"),
+        f"Deactivate {user.email}?",
+        "They are signed out everywhere at once and cannot sign in until reactivated.",
+        "Deactivate user",
+        url_for("users.index"),
     )
 
 

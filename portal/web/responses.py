@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, flash, render_template
+from flask import Response, flash, render_template, request
 from pydantic import BaseModel
 
 from portal.services.errors import DomainError, NotFound
@@ -68,15 +68,17 @@ def dialog(partial: str, status: int = 200, **context: Any) -> Response:
     return render_page_or_partial(DIALOG_PAGE, partial, status=status, partial=partial, **context)
 
 
-def confirm(
-    *, title: str, message: str, action: str, confirm_label: str, cancel_url: str
-) -> Response:
-    """Ask before a destructive action: a modal dialog for htmx, a page without JavaScript."""
+def confirm(title: str, message: str, confirm_label: str, cancel_url: str) -> Response:
+    """Ask before a destructive action: a modal dialog for htmx, a page without JavaScript.
+
+    The question is asked at the action's own address (GET asks, POST acts), so the dialog's
+    form posts back to where it came from.
+    """
     return dialog(
         "_confirm.html",
         title=title,
         message=message,
-        action=action,
+        action=request.path,
         confirm_label=confirm_label,
         cancel_url=cancel_url,
     )

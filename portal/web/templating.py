@@ -69,7 +69,7 @@ def can_write() -> bool:
     return current_user.is_authenticated and current_user.has_role(*WRITERS)
 
 
-ENVIRONMENT_CHOICES = [(environment.value, environment.label) for environment in Environment]
+ENVIRONMENT_CHOICES = Environment.choices()
 
 
 def register(app: Flask) -> None:

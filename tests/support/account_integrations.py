@@ -21,29 +21,21 @@ def company_id(app: Flask) -> int:
         return factories.default_company().id
 
 
+def _form(app: Flask, client: FlaskClient, defaults: dict, fields: dict) -> dict[str, str]:
+    """Return a form of the section with its token, the default company, and overrides."""
+    token = csrf_token(client, INDEX)
+    return {"csrf_token": token, "company_id": str(company_id(app)), **defaults, **fields}
+
+
 def key_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
     """Return a valid "Generate API key" form, with overrides."""
-    data = {
-        "csrf_token": csrf_token(client, INDEX),
-        "name": "CRM",
-        "company_id": str(company_id(app)),
-        "environment": "sandbox",
-    }
-    data.update(fields)
-    return data
+    return _form(app, client, {"name": "CRM", "environment": "sandbox"}, fields)
 
 
 def retry_form(app: Flask, client: FlaskClient, **fields) -> dict[str, str]:
     """Return a valid "Add auto-retries" form, with overrides."""
-    data = {
-        "csrf_token": csrf_token(client, INDEX),
-        "name": "Prod retries",
-        "company_id": str(company_id(app)),
-        "environment": "production",
-        "status": "active",
-    }
-    data.update(fields)
-    return data
+    defaults = {"name": "Prod retries", "environment": "production", "status": "active"}
+    return _form(app, client, defaults, fields)
 
 
 def scheduler(app: Flask, enabled: bool = True) -> None:

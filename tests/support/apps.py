@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 from cryptography.fernet import Fernet
+from flask import Flask
 
-from portal.extensions import db
+from portal import create_app
+from portal.extensions import db, limiter
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -37,3 +40,16 @@ def empty_tables() -> None:
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+def fresh_app(database_url: str, **extra) -> Iterator[Flask]:
+    """Yield an app on the emptied test database; tidy its connections afterwards."""
+    app = create_app(overrides(database_url, **extra))
+    with app.app_context():
+        empty_tables()
+        # The limiter is process-global; on Redis its counts would outlive the test.
+        limiter.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

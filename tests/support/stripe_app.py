@@ -8,9 +8,7 @@ from collections.abc import Iterator
 
 from flask import Flask
 
-from portal import create_app
-from portal.extensions import db, limiter
-from tests.support.apps import empty_tables, overrides
+from tests.support.apps import fresh_app
 
 # Short enough that the fake's slow answer times out quickly, long enough for a loaded machine.
 STRIPE_TIMEOUT = 1.0
@@ -18,17 +16,9 @@ STRIPE_TIMEOUT = 1.0
 
 def stripe_app(database_url: str, api_base: str, **extra) -> Iterator[Flask]:
     """Yield an app on the emptied test database that verifies keys against `api_base`."""
-    app = create_app(
-        overrides(database_url, STRIPE_API_BASE=api_base, STRIPE_TIMEOUT=STRIPE_TIMEOUT, **extra)
+    yield from fresh_app(
+        database_url, STRIPE_API_BASE=api_base, STRIPE_TIMEOUT=STRIPE_TIMEOUT, **extra
     )
-    with app.app_context():
-        empty_tables()
-        # The limiter is process-global; on Redis its counts would outlive the test.
-        limiter.reset()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def closed_port_url() -> str:
