@@ -64,21 +64,26 @@ def create():
     )
 
 
+def deletion_warning(api_key) -> str:
+    """Say what deleting the key does, and that a system still uses it if it does."""
+    message = "Requests made with it are refused (401) from that moment on. This cannot be undone."
+    if not api_keys.used_recently(api_key):
+        return message
+    return (
+        "This key was used in the last 7 days (last used "
+        f"{format_datetime(api_key.last_used_at)}): a system still calling with it will "
+        "start failing at once. " + message
+    )
+
+
 @bp.get("/api-keys/<int:api_key_id>/delete")
 @writer_required
 def confirm_delete(api_key_id: int):
     """Ask before deleting an API key, warning when it was used in the last 7 days."""
     api_key = api_keys.get_api_key(api_key_id)
-    message = "Requests made with it are refused (401) from that moment on. This cannot be undone."
-    if api_keys.used_recently(api_key):
-        message = (
-            "This key was used in the last 7 days (last used "
-            f"{format_datetime(api_key.last_used_at)}): a system still calling with it will "
-            "start failing at once. " + message
-        )
     return confirm(
         f"Delete API key “{api_key.name}”?",
-        message,
+        deletion_warning(api_key),
         "Delete API key",
         url_for("api_keys.index"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, request
+from werkzeug.datastructures import MultiDict
 
 from portal.services import audit
 from portal.web.access import admin_required
@@ -23,13 +24,10 @@ def parse_date(value: str | None) -> datetime | None:
         return None
 
 
-@bp.get("/")
-@admin_required
-def index():
-    """List audit events, newest first, with filters."""
-    args = request.args
+def filters_from(args: MultiDict) -> audit.AuditFilter:
+    """Read the audit log's filters from the query string."""
     until = parse_date(args.get("until"))
-    filters = audit.AuditFilter(
+    return audit.AuditFilter(
         actor=args.get("actor") or None,
         action=args.get("action") or None,
         object_type=args.get("object_type") or None,
@@ -37,8 +35,18 @@ def index():
         # The "until" day is included in full.
         until=until + timedelta(days=1) if until else None,
     )
-    before = args.get("before", type=int)
-    page = audit.list_events(filters, before_id=before, limit=current_app.config["AUDIT_PAGE_SIZE"])
+
+
+@bp.get("/")
+@admin_required
+def index():
+    """List audit events, newest first, with filters."""
+    args = request.args
+    page = audit.list_events(
+        filters_from(args),
+        before_id=args.get("before", type=int),
+        limit=current_app.config["AUDIT_PAGE_SIZE"],
+    )
     query = {key: value for key, value in args.items() if key != "before" and value}
     return render_page_or_partial(
         "audit/index.html",
