@@ -1,32 +1,74 @@
-"""JSON error bodies: API clients never get an HTML page."""
+"""JSON error bodies of every API: seed 002's envelope, its error codes, and JSON pointers.
+
+Every error is ``{"success": false, "errorCode": N, "errorMessage": "field: what is wrong",
+"errors": [{"errorCode": N, "pointer": "/config/language", "message": "..."}]}``: clients branch
+on ``errorCode``, never on the message, and fix every listed problem in one round. API clients
+never get an HTML page.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from flask import Response, request
 
 API_PREFIX = "/api/"
 
-CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    422: "invalid",
-    429: "too_many_requests",
-    500: "server_error",
-    503: "unavailable",
+# Seed 002's error codes (reference B.1).
+UNAUTHORIZED = 1000
+INVALID_REQUEST = 1001
+NOT_ALLOWED_VALUE = 1002
+INVALID_FORMAT = 1003
+INVALID_CHARACTERS = 1004
+MISSING = 1005
+NOT_APPLICABLE = 1006
+NOT_FOUND = 1007
+INTERNAL = 9999
+
+#: The code an HTTP error answers with when nothing more precise is known.
+CODE_BY_STATUS: Mapping[int, int] = {
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
+    500: INTERNAL,
+    503: INTERNAL,
 }
 
-# One body for every refused key, built once, so the reasons cannot be told apart.
-UNAUTHORIZED_BODY = json.dumps(
-    {"error": {"code": "unauthorized", "message": "A valid API key is required."}},
-    separators=(",", ":"),
-)
+UNAUTHORIZED_MESSAGE = "A valid API key is required."
 CHALLENGES = ('Bearer realm="api"', 'Basic realm="api", charset="UTF-8"')
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request: its code, where it is (a JSON pointer), and what."""
+
+    code: int
+    pointer: str
+    message: str
+
+    def as_json(self) -> dict:
+        """Return the problem as the ``errors`` list shows it."""
+        return {"errorCode": self.code, "pointer": self.pointer, "message": self.message}
+
+
+class ApiError(Exception):
+    """A request the API refuses; the error handler turns it into the JSON envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        code: int,
+        message: str,
+        problems: Iterable[Problem] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.problems = list(problems)
+        self.headers = dict(headers or {})
 
 
 def is_api_request() -> bool:
@@ -34,16 +76,46 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX)
 
 
-def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Return an error as a JSON body with a stable code."""
-    body = json.dumps(
-        {"error": {"code": CODES.get(status, "error"), "message": message}},
-        separators=(",", ":"),
-    )
+def envelope(code: int, message: str, problems: Iterable[Problem] = (), **extra) -> dict:
+    """Return the body of an error answer."""
+    return {
+        "success": False,
+        "errorCode": code,
+        "errorMessage": message,
+        "errors": [problem.as_json() for problem in problems],
+        **extra,
+    }
+
+
+def error_response(
+    status: int,
+    code: int,
+    message: str,
+    problems: Iterable[Problem] = (),
+    headers: Mapping[str, str] | None = None,
+    **extra,
+) -> Response:
+    """Return an error answer: the envelope as JSON, never cached."""
+    body = json.dumps(envelope(code, message, problems, **extra), separators=(",", ":"))
     response = Response(body, status=status, mimetype="application/json")
     response.headers.update(headers or {})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def api_error_response(error: ApiError) -> Response:
+    """Answer a refused request."""
+    return error_response(error.status, error.code, error.message, error.problems, error.headers)
+
+
+def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """Answer an HTTP error (unknown route, wrong method, outage) with the envelope."""
+    code = CODE_BY_STATUS.get(status, INVALID_REQUEST)
+    return error_response(status, code, message, headers=headers)
+
+
+# One body for every refused key, built once, so the reasons cannot be told apart.
+UNAUTHORIZED_BODY = json.dumps(envelope(UNAUTHORIZED, UNAUTHORIZED_MESSAGE), separators=(",", ":"))
 
 
 def unauthorized() -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from flask import Flask, render_template
 from flask_limiter.errors import RateLimitExceeded
@@ -11,7 +12,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from portal.api.errors import is_api_request, json_error
+from portal.api.errors import (
+    INTERNAL,
+    ApiError,
+    api_error_response,
+    error_response,
+    is_api_request,
+    json_error,
+)
 from portal.extensions import db
 from portal.services.errors import NotFound, PermissionDenied
 
@@ -92,11 +100,21 @@ def handle_denied(error: PermissionDenied):
     return error_page(403, error.message)
 
 
+def handle_api_error(error: ApiError):
+    """Answer a refused API request with the JSON envelope."""
+    db.session.rollback()
+    return api_error_response(error)
+
+
 def handle_unexpected(error: Exception):
     """Log the failure and show a page without a stack trace."""
     if isinstance(error, HTTPException):
         return handle_http(error)
-    log.exception("unhandled error")
+    request_id = uuid.uuid4().hex
+    log.exception("unhandled error (request id %s)", request_id)
+    if is_api_request():
+        message = f"Internal error. Quote request id {request_id} to support."
+        return error_response(500, INTERNAL, message, requestId=request_id)
     return error_page(
         500,
         "The error was recorded. Try again, or contact support if it persists.",
@@ -107,6 +125,7 @@ def handle_unexpected(error: Exception):
 def register(app: Flask) -> None:
     """Install every handler on the app."""
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(OperationalError, handle_database_down)

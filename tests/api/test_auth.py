@@ -89,7 +89,10 @@ def test_every_refusal_gets_the_same_401_body_and_a_challenge(
         ]
         assert response.headers["Cache-Control"] == "no-store"
         bodies.add(response.get_data())
-    assert bodies == {b'{"error":{"code":"unauthorized","message":"A valid API key is required."}}'}
+    assert bodies == {
+        b'{"success":false,"errorCode":1000,"errorMessage":"A valid API key is required.",'
+        b'"errors":[]}'
+    }
 
 
 @pytest.mark.parametrize(
@@ -147,10 +150,11 @@ def test_a_request_records_last_used(app: Flask, client: FlaskClient, key: str) 
 def test_api_errors_are_json(client: FlaskClient, key: str) -> None:
     missing = client.get("/api/v1/nothing-here", headers=bearer(key))
     assert missing.status_code == 404
-    assert missing.get_json()["error"]["code"] == "not_found"
+    assert missing.get_json()["success"] is False
+    assert missing.get_json()["errorCode"] == 1007
     wrong_method = client.post(ME, headers=bearer(key))
     assert wrong_method.status_code == 405
-    assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
+    assert wrong_method.get_json()["errorCode"] == 1001
 
 
 def test_every_api_endpoint_authenticates_itself_and_refuses_anonymous_requests(
