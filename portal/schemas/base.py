@@ -10,20 +10,21 @@ and a required one that is empty counts as missing. Single-line text refuses con
 characters; multi-line text allows line breaks and tabs only.
 
 ``error_code`` maps a ``ValidationError`` to one seed 002 error code; when several errors
-occur the most fundamental one wins, in this order:
+occur the most fundamental one wins: 1005, 1001, 1006, 1003, 1004, then 1002.
 
 ======  ==============================================================================
 code    pydantic error types
 ======  ==============================================================================
 1005    ``missing`` (absent, null, blank or an empty required list)
-1006    ``extra_forbidden`` (a parameter this request does not take)
-1003    ``string_pattern_mismatch``, ``public_id_format``, ``*_type``, ``*_parsing``,
-        ``int_from_float``, ``json_invalid`` (malformed value or wrong JSON type)
+1006    ``extra_forbidden`` (a parameter this request does not take), ``not_applicable``
+1003    ``string_pattern_mismatch``, ``public_id_format``, ``string_too_short``,
+        ``string_too_long``, ``too_short``, ``too_long``, ``url_*``, ``email_format``
+        (a malformed value: a format or a length, as issue 10's table says)
 1004    ``invalid_characters`` (control characters in text)
 1002    ``literal_error``, ``enum``, ``greater_than[_equal]``, ``less_than[_equal]``,
-        ``string_too_short``, ``string_too_long``, ``too_short``, ``too_long``,
-        ``duplicate_value`` (well-formed but outside the allowed values)
-1001    anything else
+        ``duplicate_value`` (well-formed but outside the allowed values or range)
+1001    ``*_type``, ``*_parsing``, ``int_from_float``, ``json_invalid`` (a value of the
+        wrong JSON type), and anything else
 ======  ==============================================================================
 """
 
@@ -39,6 +40,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     SecretStr,
     StringConstraints,
     ValidationError,
@@ -244,7 +246,8 @@ def count_between(low: int, high: int, field_label: str) -> Any:
             raise explained(kind, f"{field_label} must be between {low} and {high}.")
         return value
 
-    return Annotated[int, BeforeValidator(check)]
+    # The bounds also go into the JSON schema of the APIs; `check` has refused anything outside.
+    return Annotated[int, BeforeValidator(check), Field(ge=low, le=high)]
 
 
 def choice(options: Iterable[str], message: str) -> Any:
@@ -423,14 +426,18 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
     return messages
 
 
-_CODE_PRECEDENCE = (1005, 1006, 1003, 1004, 1002, 1001)
+_CODE_PRECEDENCE = (1005, 1001, 1006, 1003, 1004, 1002)
 _CODE_BY_TYPE: Mapping[str, int] = {
     "missing": 1005,
     "extra_forbidden": 1006,
+    "not_applicable": 1006,
     "string_pattern_mismatch": 1003,
     "public_id_format": 1003,
-    "int_from_float": 1003,
-    "json_invalid": 1003,
+    "string_too_short": 1003,
+    "string_too_long": 1003,
+    "too_short": 1003,
+    "too_long": 1003,
+    "email_format": 1003,
     "invalid_characters": 1004,
     "literal_error": 1002,
     "enum": 1002,
@@ -438,10 +445,6 @@ _CODE_BY_TYPE: Mapping[str, int] = {
     "greater_than_equal": 1002,
     "less_than": 1002,
     "less_than_equal": 1002,
-    "string_too_short": 1002,
-    "string_too_long": 1002,
-    "too_short": 1002,
-    "too_long": 1002,
     "duplicate_value": 1002,
 }
 
@@ -450,8 +453,10 @@ def code_for_type(kind: str) -> int:
     """Return the seed 002 error code of one pydantic error type."""
     if kind in _CODE_BY_TYPE:
         return _CODE_BY_TYPE[kind]
-    if kind.endswith(("_type", "_parsing")):
+    if kind.startswith("url_"):
         return 1003
+    # A value of the wrong JSON type ("5" for a list, an object for a flag) is an invalid
+    # request (1001), as issue 10's error table says.
     return 1001
 
 

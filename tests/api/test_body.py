@@ -35,7 +35,7 @@ def test_every_problem_is_listed_with_its_pointer_and_the_most_fundamental_code_
     assert error.code == 1005  # "method" is missing: reported before formats and ranges
     problems = {problem.pointer: problem.code for problem in error.problems}
     assert problems == {
-        "/name": 1002,
+        "/name": 1003,
         "/method": 1005,
         "/businessCountry": 1003,
         "/config/language": 1003,

@@ -37,7 +37,7 @@ def refusal(**data: Any) -> tuple[dict[str, str], int]:
 def test_a_name_is_tidied_and_bounded() -> None:
     assert Sample(name="  Acme   Pay ").name == "Acme Pay"
     assert refusal(name="   ") == ({"name": "Enter a name."}, 1005)
-    assert refusal(name="x" * 11) == ({"name": "Name must be at most 10 characters."}, 1002)
+    assert refusal(name="x" * 11) == ({"name": "Name must be at most 10 characters."}, 1003)
     assert refusal(name="Ac\x00me") == ({"name": "Name contains invalid characters."}, 1004)
 
 
@@ -45,7 +45,7 @@ def test_a_name_is_tidied_and_bounded() -> None:
 def test_a_count_must_be_a_plain_whole_number(value: Any) -> None:
     assert refusal(retries=value) == (
         {"retries": "Retries must be a whole number between 0 and 9."},
-        1003,
+        1001,
     )
 
 
