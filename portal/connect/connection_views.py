@@ -7,6 +7,7 @@ from flask import flash, request
 from portal.connect import bp, forms
 from portal.connect.helpers import CONNECTION, INTEGRATION, integration_url, scope
 from portal.models import Integration
+from portal.schemas.adapters import ADAPTER_IDS
 from portal.schemas.connect import POSTBACK_FORMATS, TRANSACTION_TYPES
 from portal.services import connections
 from portal.web.access import writer_required
@@ -28,6 +29,7 @@ def connection_dialog(customer, integration, connection, form, status: int = 200
         form=form,
         transaction_types=TRANSACTION_TYPES,
         postback_formats=[(value, value) for value in POSTBACK_FORMATS],
+        adapters=[(value, value) for value in ADAPTER_IDS],
     )
 
 

@@ -27,7 +27,7 @@ from portal.schemas.connect import (
 from portal.web.forms import Form, ask_to_retype, choices, flag, text, validate
 
 MAPPING_TEXT_FIELDS = ("extra_data", "settings", "terminals")
-SECRET_FIELDS = ("shared_secret", *CONFIG_SECRETS)
+SECRET_FIELDS = ("api_key", "shared_secret", *CONFIG_SECRETS)
 DISABLED_SUFFIX = ", disabled"
 
 
@@ -127,6 +127,7 @@ def connection_form(posted: MultiDict, connection: Connection | None = None) -> 
     data["disabled_transaction_types"] = values["disabled_transaction_types"]
     data["terminals"] = parse_terminals(values["terminals"])
     data["settings"] = parsed.get("settings", {})
+    data["api_key"] = text(posted, "api_key")
     data["shared_secret"] = text(posted, "shared_secret")
     data["config"] = {
         **{name: values[name] for name in CONFIG_TEXT_FIELDS},

@@ -5,9 +5,17 @@ from portal.models.audit import AuditEvent
 from portal.models.auto_retry import AutoRetry, AutoRetryStatus
 from portal.models.base import ENCRYPTED, Base
 from portal.models.company import DEFAULT_COMPANY_NAME, Company
-from portal.models.connect import Connection, Customer, Flow, Integration, IntegrationType
+from portal.models.connect import (
+    Connection,
+    Customer,
+    Flow,
+    Integration,
+    IntegrationType,
+    MetaKind,
+)
 from portal.models.environment import Environment
 from portal.models.external_integration import ExternalIntegration
+from portal.models.idempotency import IdempotencyKey
 from portal.models.settings import SETTINGS_ID, AccountSettings
 from portal.models.user import Role, User, UserSession
 
@@ -27,8 +35,10 @@ __all__ = [
     "Environment",
     "ExternalIntegration",
     "Flow",
+    "IdempotencyKey",
     "Integration",
     "IntegrationType",
+    "MetaKind",
     "Role",
     "User",
     "UserSession",

@@ -14,15 +14,21 @@ Descriptions may contain line breaks; other text is single-line. An empty secret
 Limits taken from seed 002: connection name >= 3 characters, shared secret <= 50
 characters, business country ``^[A-Z]{2}$``, language ``^[a-z]{2}$``, the 11
 transaction types, the postback formats inherit/json/xml (default inherit),
-retries <= 9.
+retries <= 9. The adapter must be one of the adapter registry's
+(``portal.schemas.adapters``). Two field names follow seed 002 through an alias:
+``scheduler_enabled`` is ``scheduleApiAvailable`` and ``virtual_terminal_enabled`` is
+``virtualTerminalAvailable``.
 
 Limits chosen here (the seed gives none); the constants below hold them:
 
 ==========================================  =====================================
 field                                       limit
 ==========================================  =====================================
-connection name, adapter, method, alias     100 characters
+connection name, method, alias, provider    100 characters
 api_key, public_integration_key             255 characters
+customer_profile_container, risk rule sets  0 .. 2**63 - 1 (int64, as the vendor types them)
+terminals[].stan, capture_reference         50 characters
+config.vault                                at most 100 entries (checked against the adapter)
 config.username, password, api_secret       255 characters
 description                                 500 characters (line breaks allowed)
 terminals                                   at most 100; terminal_id 1..100
@@ -40,12 +46,21 @@ Messages and error codes come from ``portal.schemas.base`` (``field_errors``, ``
 
 import secrets
 import string
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from portal.core.public_ids import CONNECTION_PREFIX, is_public_id
+from portal.schemas.adapters import ADAPTER_IDS
 from portal.schemas.base import (
     MAPPING_KEY_MAX,
     MAPPING_VALUE_MAX,
@@ -58,6 +73,7 @@ from portal.schemas.base import (
     bounded,
     count_between,
     error_code,
+    explained,
     field_errors,
     matching,
     missing,
@@ -102,6 +118,10 @@ CONNECTION_NAME_MIN = 3
 CONNECTION_NAME_MAX = 100
 ADAPTER_MAX = 100
 METHOD_MAX = 100
+PROVIDER_MAX = 100
+STAN_MAX = 50
+CAPTURE_REFERENCE_MAX = 50
+INT64_MAX = 2**63 - 1
 API_KEY_MAX = 255
 PUBLIC_INTEGRATION_KEY_MAX = 255
 SHARED_SECRET_MAX = 50
@@ -132,7 +152,6 @@ CONNECTION_TEXT_FIELDS = (
     "name",
     "adapter",
     "method",
-    "api_key",
     "public_integration_key",
     "business_country",
     "description",
@@ -140,6 +159,8 @@ CONNECTION_TEXT_FIELDS = (
     "alias",
 )
 CONNECTION_FLAGS = ("scheduler_enabled", "virtual_terminal_enabled")
+#: Whole numbers the provisioning API sets (the Connect form does not show them).
+CONNECTION_NUMBERS = ("customer_profile_container", "default_risk_rule_set", "vt_risk_rule_set")
 CONFIG_TEXT_FIELDS = ("username", "language")
 #: Secrets in the connection's configuration: never shown again, an empty value keeps them.
 CONFIG_SECRETS = ("password", "api_secret")
@@ -151,8 +172,24 @@ def generate_shared_secret() -> str:
 
 
 def _number_to_text(value):
-    """Accept numbers as mapping values, as seed 002's settings example sends one."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    """Accept numbers and flags as mapping values, as seed 002's settings example sends one."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def known_adapter(value: str) -> str:
+    """Refuse an adapter the registry does not know."""
+    if value not in ADAPTER_IDS:
+        raise explained("literal_error", f"Adapter must be one of: {', '.join(ADAPTER_IDS)}.")
+    return value
+
+
+def _number_as_text(value):
+    """Read a number as its text, for identifiers such as a STAN that clients send as numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
 
@@ -170,7 +207,7 @@ def _non_empty_list(values: list[str]) -> list[str]:
     return values
 
 
-def _check_connection_public_id(value: str) -> str:
+def check_connection_public_id(value: str) -> str:
     """Refuse anything but a connection public id."""
     if not is_public_id(value, CONNECTION_PREFIX):
         raise PydanticCustomError(
@@ -187,6 +224,10 @@ _MappingValue = Annotated[
     StringConstraints(strip_whitespace=True, max_length=MAPPING_VALUE_MAX),
     SINGLE_LINE,
     BeforeValidator(_number_to_text),
+    WithJsonSchema(
+        {"type": ["string", "number", "boolean"], "maxLength": MAPPING_VALUE_MAX},
+        mode="validation",
+    ),
 ]
 StringMapping = Annotated[
     dict[_MappingKey, _MappingValue],
@@ -194,6 +235,13 @@ StringMapping = Annotated[
     # Seed 002 shows "extraData": null for "no values".
     BeforeValidator(lambda value: {} if value is None else value),
 ]
+#: JSON values keyed by name (the vault configuration); the adapter registry checks them.
+JsonMapping = Annotated[
+    dict[_MappingKey, Any],
+    Field(max_length=MAPPING_ENTRIES_MAX),
+    BeforeValidator(lambda value: {} if value is None else value),
+]
+Int64 = Annotated[StrictInt, Field(ge=0, le=INT64_MAX)]
 
 _TransactionTypeList = Annotated[list[TransactionType], AfterValidator(_unique_transaction_types)]
 
@@ -212,6 +260,7 @@ class ConnectionConfig(InputModel):
     language: Annotated[str | None, matching(LANGUAGE_PATTERN), OPTIONAL] = None
     test_mode: bool = False
     extra_data: StringMapping = Field(default_factory=dict)
+    vault: JsonMapping = Field(default_factory=dict)
 
 
 class Terminal(InputModel):
@@ -219,6 +268,13 @@ class Terminal(InputModel):
 
     terminal_id: Annotated[str, bounded(TERMINAL_ID_MAX), SINGLE_LINE, REQUIRED]
     disabled: bool = False
+    # Write-only, as the vendor's responses omit them.
+    stan: Annotated[
+        str | None, bounded(STAN_MAX), SINGLE_LINE, BeforeValidator(_number_as_text), OPTIONAL
+    ] = None
+    capture_reference: Annotated[
+        str | None, bounded(CAPTURE_REFERENCE_MAX), SINGLE_LINE, OPTIONAL
+    ] = None
 
 
 def _unique_terminal_ids(terminals: list[Terminal]) -> list[Terminal]:
@@ -231,9 +287,11 @@ class ConnectionInput(InputModel):
     """Validate a connection (a gateway connector of an integration)."""
 
     name: Annotated[str, bounded(CONNECTION_NAME_MAX, CONNECTION_NAME_MIN), SINGLE_LINE, REQUIRED]
-    adapter: Annotated[str, bounded(ADAPTER_MAX), SINGLE_LINE, REQUIRED]
+    adapter: Annotated[
+        str, bounded(ADAPTER_MAX), SINGLE_LINE, AfterValidator(known_adapter), REQUIRED
+    ]
     method: Annotated[str, bounded(METHOD_MAX), SINGLE_LINE, REQUIRED]
-    api_key: Annotated[str | None, bounded(API_KEY_MAX), SINGLE_LINE, OPTIONAL] = None
+    api_key: _secret(API_KEY_MAX) = None
     public_integration_key: Annotated[
         str | None, bounded(PUBLIC_INTEGRATION_KEY_MAX), SINGLE_LINE, OPTIONAL
     ] = None
@@ -245,8 +303,13 @@ class ConnectionInput(InputModel):
     config: ConnectionConfig = Field(default_factory=ConnectionConfig)
     disabled_transaction_types: _TransactionTypeList = Field(default_factory=list)
     postback_format: PostbackFormat = "inherit"
-    scheduler_enabled: bool = False
-    virtual_terminal_enabled: bool = False
+    scheduler_enabled: bool = Field(False, alias="scheduleApiAvailable")
+    virtual_terminal_enabled: bool = Field(False, alias="virtualTerminalAvailable")
+    disabled: bool = False
+    customer_profile_container: Int64 | None = None
+    default_risk_rule_set: Int64 | None = None
+    vt_risk_rule_set: Int64 | None = None
+    provider: Annotated[str | None, bounded(PROVIDER_MAX), SINGLE_LINE, OPTIONAL] = None
     alias: Annotated[str | None, bounded(ALIAS_MAX), SINGLE_LINE, OPTIONAL] = None
     terminals: Annotated[
         list[Terminal],
@@ -264,7 +327,7 @@ class FlowInput(InputModel):
     default_connection_id: Annotated[
         str,
         StringConstraints(strip_whitespace=True),
-        AfterValidator(_check_connection_public_id),
+        AfterValidator(check_connection_public_id),
         REQUIRED,
     ]
     re_route_recurring: bool = False

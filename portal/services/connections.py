@@ -19,6 +19,7 @@ from portal.schemas.connect import (
     CONFIG_SECRETS,
     CONFIG_TEXT_FIELDS,
     CONNECTION_FLAGS,
+    CONNECTION_NUMBERS,
     CONNECTION_TEXT_FIELDS,
     ConnectionInput,
     generate_shared_secret,
@@ -32,11 +33,15 @@ from portal.services.persistence import add_audited, one_or_not_found, unique_or
 _PLAIN_FIELDS = (
     *CONNECTION_TEXT_FIELDS,
     *CONNECTION_FLAGS,
+    *CONNECTION_NUMBERS,
+    "provider",
     "disabled_transaction_types",
     "settings",
 )
-_CONFIG_FIELDS = (*CONFIG_TEXT_FIELDS, "test_mode", "extra_data")
+_CONFIG_FIELDS = (*CONFIG_TEXT_FIELDS, "test_mode", "extra_data", "vault")
 _CONFIG_SECRETS = {name: f"{name}_encrypted" for name in CONFIG_SECRETS}
+# Top-level secrets: the connector's API key and the shared secret.
+_SECRETS = {"api_key": "api_key_encrypted", "shared_secret": "shared_secret_encrypted"}
 
 
 def get_connection(integration: Integration, public_id: str) -> Connection:
@@ -50,65 +55,110 @@ def get_connection(integration: Integration, public_id: str) -> Connection:
     return one_or_not_found(query, message)
 
 
-def _snapshot(connection: Connection) -> dict[str, Any]:
-    """Return the audited view of a connection: plain values, secrets as fingerprints."""
+def snapshot(connection: Connection) -> dict[str, Any]:
+    """Return the audited view of a connection: plain values, secrets as their tokens."""
     values: dict[str, Any] = {name: getattr(connection, name) for name in _PLAIN_FIELDS}
     values.update({name: getattr(connection, name) for name in _CONFIG_FIELDS})
+    values["enabled"] = connection.enabled
     values["terminals"] = connection.terminals
     # The tokens change whenever a secret changes; audit.redact hides the value itself.
-    values["shared_secret"] = connection.shared_secret_encrypted
-    values["password"] = connection.password_encrypted
-    values["api_secret"] = connection.api_secret_encrypted
+    for name, column in (*_SECRETS.items(), *_CONFIG_SECRETS.items()):
+        values[name] = getattr(connection, column)
     return values
 
 
-def _apply(
-    connection: Connection, data: ConnectionInput, box: SecretBox, *, creating: bool
-) -> None:
-    """Copy the input onto the connection; on edit only the fields the caller sent."""
-    sent = set(ConnectionInput.model_fields) if creating else data.model_fields_set
+def _masked_echo(sent: str, token: str | None, box: SecretBox) -> bool:
+    """Tell whether a sent secret is the stored one exactly as answers mask it.
+
+    A client that reads a connector and sends the whole object back must not replace its
+    secrets with their masks.
+    """
+    if token is None or not ("..." in sent or "•" in sent):
+        return False
+    return mask_secret(box.decrypt(token)) == sent
+
+
+def _store_secret(connection: Connection, column: str, secret, box: SecretBox) -> None:
+    """Encrypt a sent secret into its column; empty (None) or its own mask keeps the stored one."""
+    if secret is None:
+        return
+    plaintext = secret.get_secret_value()
+    if not _masked_echo(plaintext, getattr(connection, column), box):
+        setattr(connection, column, box.encrypt(plaintext))
+
+
+def apply_input(
+    connection: Connection,
+    data: ConnectionInput,
+    box: SecretBox,
+    *,
+    creating: bool,
+    new_shared_secret: bool = False,
+) -> str | None:
+    """Copy the input onto the connection; on edit only the fields the caller sent.
+
+    Return the shared secret generated here (empty on create, or `new_shared_secret`), so the
+    caller can show it once; None when none was generated.
+    """
+    sent = set(type(data).model_fields) if creating else data.model_fields_set
     for name in _PLAIN_FIELDS:
         if name in sent:
             setattr(connection, name, getattr(data, name))
+    if "disabled" in sent:
+        connection.enabled = not data.disabled
     if "terminals" in sent:
-        connection.terminals = [terminal.model_dump() for terminal in data.terminals]
+        connection.terminals = [
+            terminal.model_dump(exclude_none=True) for terminal in data.terminals
+        ]
     if "config" in sent:
         config = data.config
         config_sent = set(type(config).model_fields) if creating else config.model_fields_set
         for name in _CONFIG_FIELDS:
             if name in config_sent:
                 setattr(connection, name, getattr(config, name))
-        # An empty secret means "keep the stored one".
         for name, column in _CONFIG_SECRETS.items():
-            secret = getattr(config, name)
-            if secret is not None:
-                setattr(connection, column, box.encrypt(secret.get_secret_value()))
+            _store_secret(connection, column, getattr(config, name), box)
+    _store_secret(connection, "api_key_encrypted", data.api_key, box)
     if data.shared_secret is not None:
-        connection.shared_secret_encrypted = box.encrypt(data.shared_secret.get_secret_value())
-    elif creating:
-        connection.shared_secret_encrypted = box.encrypt(generate_shared_secret())
+        _store_secret(connection, "shared_secret_encrypted", data.shared_secret, box)
+    elif creating or new_shared_secret:
+        generated = generate_shared_secret()
+        connection.shared_secret_encrypted = box.encrypt(generated)
+        return generated
+    return None
 
 
-def _name_taken(name: str) -> Conflict:
+def name_taken(name: str) -> Conflict:
+    """Return the refusal of a second connection with this name in an integration."""
     return Conflict(f"This integration already has a connection named “{name}”.", field="name")
+
+
+def new_connection(integration: Integration) -> Connection:
+    """Return a new enabled connection of the integration, with its public id (not added)."""
+    return Connection(
+        public_id=new_public_id(CONNECTION_PREFIX), integration_id=integration.id, enabled=True
+    )
+
+
+def creation_changes(connection: Connection) -> dict[str, Any]:
+    """Return what a creation's audit event records: the integration and the values set."""
+    values = {name: value for name, value in snapshot(connection).items() if value is not None}
+    return {"integration": connection.integration_id, **values}
 
 
 def create_connection(
     actor: Actor, integration: Integration, data: ConnectionInput, box: SecretBox
 ) -> Connection:
     """Add an enabled connection; the shared secret is generated when left empty."""
-    connection = Connection(
-        public_id=new_public_id(CONNECTION_PREFIX), integration_id=integration.id, enabled=True
-    )
-    _apply(connection, data, box, creating=True)
-    snapshot = {name: value for name, value in _snapshot(connection).items() if value is not None}
+    connection = new_connection(integration)
+    apply_input(connection, data, box, creating=True)
     add_audited(
         actor,
         connection,
         "connection.create",
-        _name_taken(data.name),
+        name_taken(data.name),
         object_id=connection.public_id,
-        changes={"integration": integration.id, **snapshot},
+        changes=creation_changes(connection),
     )
     db.session.commit()
     return connection
@@ -118,12 +168,12 @@ def update_connection(
     actor: Actor, connection: Connection, data: ConnectionInput, box: SecretBox
 ) -> Connection:
     """Change the fields the caller sent; empty secrets keep their stored values."""
-    before = _snapshot(connection)
-    _apply(connection, data, box, creating=False)
-    changes = audit.diff(before, _snapshot(connection))
+    before = snapshot(connection)
+    apply_input(connection, data, box, creating=False)
+    changes = audit.diff(before, snapshot(connection))
     if not changes:
         return connection
-    unique_or_conflict(_name_taken(data.name))
+    unique_or_conflict(name_taken(connection.name))
     audit.record(
         actor, "connection.update", connection, object_id=connection.public_id, changes=changes
     )
@@ -152,7 +202,7 @@ def flows_using(connection: Connection) -> list[Flow]:
 
 
 def _in_use(connection: Connection, flows: list[Flow]) -> Conflict:
-    names = ", ".join(f"“{flow.name}”" for flow in flows) or "a flow"
+    names = ", ".join(f"“{flow.label}”" for flow in flows) or "a flow"
     return Conflict(
         f"“{connection.name}” is the default connection of {names}. "
         "Choose another default connection for the flow before deleting this connection."
@@ -181,6 +231,7 @@ def delete_connection(actor: Actor, connection: Connection) -> None:
 class MaskedSecrets:
     """A connection's secrets as they may be shown: masked, or None when not set."""
 
+    api_key: str | None
     shared_secret: str | None
     password: str | None
     api_secret: str | None
@@ -193,6 +244,7 @@ def masked_secrets(connection: Connection, box: SecretBox) -> MaskedSecrets:
         return mask_secret(box.decrypt(token)) if token else None
 
     return MaskedSecrets(
+        api_key=mask(connection.api_key_encrypted),
         shared_secret=mask(connection.shared_secret_encrypted),
         password=mask(connection.password_encrypted),
         api_secret=mask(connection.api_secret_encrypted),

@@ -7,16 +7,28 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, tuple_
 
 from portal.core.names import name_key
-from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
+from portal.core.public_ids import CUSTOMER_PREFIX, is_public_id, new_public_id
 from portal.extensions import db
 from portal.models import DEFAULT_COMPANY_NAME, Company, Customer
 from portal.schemas.connect import CustomerInput
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
-from portal.services.errors import Conflict
+from portal.services.errors import Conflict, NotFound
 from portal.services.persistence import add_audited, one_or_not_found
 
 PAGE_SIZE = 25
+#: Merchant details an input may carry besides the name (the provisioning API's createMerchant).
+MERCHANT_DETAILS = (
+    "external_id",
+    "homepage",
+    "timezone",
+    "country",
+    "default_currency",
+    "administrative_email",
+    "risk_alert_email",
+    "scheduler_alert_email",
+    "technical_email",
+)
 
 
 def _like_escape(text: str) -> str:
@@ -82,10 +94,15 @@ def list_customers(
     )
 
 
-def get_customer(public_id: str) -> Customer:
-    """Return the customer with this public id or raise NotFound."""
+def get_customer(public_id: str, company_id: int | None = None) -> Customer:
+    """Return the customer with this public id (of that company, when given) or raise NotFound."""
+    message = "That customer does not exist."
+    if company_id is not None and not is_public_id(public_id, CUSTOMER_PREFIX):
+        raise NotFound(message)  # a malformed id names nothing; the database need not look
     query = select(Customer).where(Customer.public_id == public_id)
-    return one_or_not_found(query, "That customer does not exist.")
+    if company_id is not None:
+        query = query.where(Customer.company_id == company_id)
+    return one_or_not_found(query, message)
 
 
 def default_company() -> Company | None:
@@ -96,13 +113,15 @@ def default_company() -> Company | None:
 
 
 def create_customer(actor: Actor, data: CustomerInput, company_id: int) -> Customer:
-    """Add a customer to a company, with a new public id."""
+    """Add a customer to a company, with a new public id and the merchant details given."""
     company = company_from_list(company_id)
+    details = {name: getattr(data, name) for name in MERCHANT_DETAILS if hasattr(data, name)}
     customer = Customer(
         public_id=new_public_id(CUSTOMER_PREFIX),
         name=data.name,
         name_key=name_key(data.name),
         company_id=company.id,
+        **details,
     )
     # Only the random public id is unique; a collision is astronomically rare.
     add_audited(
@@ -111,7 +130,11 @@ def create_customer(actor: Actor, data: CustomerInput, company_id: int) -> Custo
         "customer.create",
         Conflict("The customer could not be saved. Try again."),
         object_id=customer.public_id,
-        changes={"name": customer.name, "company": company.name},
+        changes={
+            "name": customer.name,
+            "company": company.name,
+            **{name: value for name, value in details.items() if value is not None},
+        },
     )
     db.session.commit()
     return customer

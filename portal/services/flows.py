@@ -6,12 +6,13 @@ never crosses integrations.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Connection, Flow, Integration
+from portal.models import Connection, Flow, Integration, MetaKind
 from portal.schemas.connect import FlowInput
 from portal.services import audit
 from portal.services.actor import Actor
@@ -22,7 +23,12 @@ from portal.services.persistence import add_audited, one_or_not_found, unique_or
 
 def get_flow(integration: Integration, flow_id: int) -> Flow:
     """Return the integration's flow or raise NotFound (also for another's)."""
-    query = select(Flow).where(Flow.id == flow_id, Flow.integration_id == integration.id)
+    # A meta-connector's flow is edited through its connection, never on its own.
+    query = select(Flow).where(
+        Flow.id == flow_id,
+        Flow.integration_id == integration.id,
+        Flow.meta_connection_id.is_(None),
+    )
     return one_or_not_found(query, "That flow does not exist in this integration.")
 
 
@@ -110,3 +116,73 @@ def delete_flow(actor: Actor, flow: Flow) -> None:
     audit.record(actor, "flow.delete", flow, changes={"integration": flow.integration_id})
     db.session.delete(flow)
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class MetaRouting:
+    """What a meta-connector's flow holds: seed 002's routing or multi-method block."""
+
+    kind: MetaKind
+    default_connection: Connection | None = None
+    re_route_recurring: bool = False
+    default_action_disable: bool = False
+    retries: int = 0
+    expiry_hours: int = 0
+
+    def as_values(self) -> dict[str, Any]:
+        """Return the block as the audit trail records it."""
+        return {
+            "kind": self.kind.value,
+            "default_connection": self.default_connection.public_id
+            if self.default_connection
+            else None,
+            "re_route_recurring": self.re_route_recurring,
+            "default_action_disable": self.default_action_disable,
+            "retries": self.retries,
+            "expiry_hours": self.expiry_hours,
+        }
+
+
+def meta_routing(flow: Flow | None) -> MetaRouting | None:
+    """Return the routing a meta-connector's flow holds, or None for an ordinary connection."""
+    if flow is None or flow.meta_kind is None:
+        return None
+    return MetaRouting(
+        kind=MetaKind(flow.meta_kind),
+        default_connection=flow.default_connection,
+        re_route_recurring=flow.re_route_recurring,
+        default_action_disable=flow.default_action_disable,
+        retries=flow.retries,
+        expiry_hours=flow.expiry_hours,
+    )
+
+
+def stage_meta_routing(connection: Connection, routing: MetaRouting | None) -> None:
+    """Make the connection's meta flow hold the routing (None removes it); the caller commits.
+
+    The flow is named after the connection's public id, which is unique and never changes.
+    """
+    flow = db.session.scalar(select(Flow).where(Flow.meta_connection_id == connection.id))
+    if routing is None:
+        if flow is not None:
+            db.session.delete(flow)
+        return
+    if flow is None:
+        flow = Flow(
+            integration_id=connection.integration_id,
+            name=connection.public_id,
+            transaction_types=[],
+            meta_connection_id=connection.id,
+        )
+        db.session.add(flow)
+    flow.meta_kind = routing.kind.value
+    flow.default_connection_id = (
+        routing.default_connection.id if routing.default_connection else None
+    )
+    # Read back by the audit snapshot before anything is reloaded.
+    flow.default_connection = routing.default_connection
+    flow.re_route_recurring = routing.re_route_recurring
+    flow.default_action_disable = routing.default_action_disable
+    flow.retries = routing.retries
+    flow.expiry_hours = routing.expiry_hours
+    unique_or_conflict(_flow_name_taken(flow.name))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -60,3 +60,22 @@ def add_audited(
     unique_or_conflict(conflict)
     audit.record(actor, action, row, **audit_fields)
     return row
+
+
+def lock_row(row: Any) -> None:
+    """Take the row's write lock for the rest of the transaction, then re-read it.
+
+    A no-op UPDATE of the row locks it on PostgreSQL and takes SQLite's database write lock
+    (which pysqlite only asks for at the first write), so a concurrent read-modify-write of the
+    same row waits for this transaction instead of overwriting it; the refresh then reads what
+    the previous writer committed.
+    """
+    table = type(row).__table__
+    (primary_key,) = table.primary_key.columns
+    key = getattr(row, primary_key.key)
+    values: dict = {primary_key: primary_key}
+    if "updated_at" in table.c:
+        # Taking a lock is not an edit: without this the column's onupdate would move it.
+        values[table.c.updated_at] = table.c.updated_at
+    db.session.execute(update(table).where(primary_key == key).values(values))
+    db.session.refresh(row)

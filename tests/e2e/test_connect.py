@@ -36,7 +36,7 @@ def add_connection(page: Page, name: str) -> None:
     page.get_by_role("button", name="Add Connection").click()
     dialog = page.get_by_role("dialog", name="Add Connection")
     dialog.get_by_label("Name", exact=True).fill(name)
-    dialog.get_by_label("Adapter").fill("Simulator")
+    dialog.get_by_label("Adapter").select_option("Simulator")
     dialog.get_by_label("Method").fill("Credit Card")
     dialog.get_by_label("Password").fill("supersecure1")
     dialog.get_by_label("Business country").fill("AT")

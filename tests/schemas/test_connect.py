@@ -211,13 +211,23 @@ def test_name_is_measured_after_stripping() -> None:
     assert "name" in errors_of(ConnectionInput, connection(name=" ab "))
 
 
-@pytest.mark.parametrize("field", ["name", "adapter", "method"])
-def test_name_adapter_and_method_are_limited_to_100(field: str) -> None:
+@pytest.mark.parametrize("field", ["name", "method"])
+def test_name_and_method_are_limited_to_100(field: str) -> None:
     """Accept 100 characters and refuse 101."""
     ConnectionInput.model_validate(connection(**{field: "x" * 100}))
     assert errors_of(ConnectionInput, connection(**{field: "x" * 101})) == {
         field: f"{field.capitalize()} must be at most 100 characters."
     }
+
+
+def test_the_adapter_is_one_of_the_registry() -> None:
+    """Refuse an adapter the registry does not know (1002), and an over-long one (1003)."""
+    for adapter in ("Simulator", "MetaConnector"):
+        assert ConnectionInput.model_validate(connection(adapter=adapter)).adapter == adapter
+    exc = refuse(ConnectionInput, connection(adapter="Stripe"))
+    assert field_errors(exc) == {"adapter": "Adapter must be one of: MetaConnector, Simulator."}
+    assert error_code(exc) == 1002
+    assert code_of(ConnectionInput, connection(adapter="x" * 101)) == 1003
 
 
 @pytest.mark.parametrize("field", ["name", "adapter", "method"])
@@ -239,7 +249,7 @@ def test_shared_secret_of_51_characters_is_refused() -> None:
     """Refuse a shared secret one past the maximum."""
     exc = refuse(ConnectionInput, connection(shared_secret="s" * 51))
     assert field_errors(exc) == {"shared_secret": "Shared secret must be at most 50 characters."}
-    assert error_code(exc) == 1002
+    assert error_code(exc) == 1003
     assert "s" * 51 not in str(field_errors(exc))
 
 
@@ -430,10 +440,10 @@ def test_retries_out_of_range_are_refused(value: int) -> None:
 
 @pytest.mark.parametrize("value", ["x", 1.5, True])
 def test_retries_must_be_a_whole_number(value: Any) -> None:
-    """Refuse text, fractions and booleans, with code 1003."""
+    """Refuse text, fractions and booleans, with code 1001 (a wrong type)."""
     exc = refuse(FlowInput, flow(retries=value))
     assert field_errors(exc) == {"retries": "Retries must be a whole number between 0 and 9."}
-    assert error_code(exc) == 1003
+    assert error_code(exc) == 1001
 
 
 def test_expiry_hours_bounds() -> None:
@@ -547,7 +557,7 @@ def test_field_errors_reports_non_object_input_as_non_field() -> None:
     with pytest.raises(ValidationError) as caught:
         CustomerInput.model_validate("not an object")
     assert field_errors(caught.value) == {NON_FIELD_KEY: "The submitted data is invalid."}
-    assert error_code(caught.value) == 1003
+    assert error_code(caught.value) == 1001
 
 
 def test_error_code_prefers_missing_over_other_problems() -> None:
@@ -565,10 +575,10 @@ def test_error_code_prefers_format_over_range() -> None:
     assert error_code(exc) == 1003
 
 
-def test_error_code_for_wrong_json_type_is_format() -> None:
-    """Treat a value of the wrong JSON type as a format error."""
-    assert code_of(ConnectionInput, connection(scheduler_enabled=[1])) == 1003
-    assert code_of(ConnectionInput, connection(terminals="ID-0001")) == 1003
+def test_error_code_for_wrong_json_type_is_invalid_request() -> None:
+    """Treat a value of the wrong JSON type as an invalid request (issue 10's table: 1001)."""
+    assert code_of(ConnectionInput, connection(scheduler_enabled=[1])) == 1001
+    assert code_of(ConnectionInput, connection(terminals="ID-0001")) == 1001
 
 
 # Shared secret generation
