@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import cli, config
+from portal.api.provisioning.views import bp as provisioning_bp
 from portal.api.views import bp as api_bp
 from portal.api_keys.views import bp as api_keys_bp
 from portal.audit.views import bp as audit_bp
@@ -43,6 +44,7 @@ BLUEPRINTS = (
     external_integrations_bp,
     settings_bp,
     api_bp,
+    provisioning_bp,
 )
 
 

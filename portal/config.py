@@ -22,6 +22,9 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_API_KEY_CACHE_TTL": ("API_KEY_CACHE_TTL", float),
     "PORTAL_API_KEY_CACHE_SIZE": ("API_KEY_CACHE_SIZE", int),
     "PORTAL_BENCHMARK": ("BENCHMARK", lambda v: v.lower() in {"1", "true", "yes"}),
+    "PORTAL_API_RATE_LIMIT": ("API_RATE_LIMIT", str),
+    "PORTAL_API_MAX_BODY_BYTES": ("API_MAX_BODY_BYTES", int),
+    "PORTAL_API_IDEMPOTENCY_WAIT": ("API_IDEMPOTENCY_WAIT", float),
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
@@ -59,6 +62,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "API_KEY_CACHE_TTL": 60.0,
         "API_KEY_CACHE_SIZE": 1024,
         "API_KEY_LAST_USED_INTERVAL": 60.0,
+        # Requests per API key over every JSON API endpoint (Flask-Limiter syntax).
+        "API_RATE_LIMIT": "50 per second",
+        # Larger JSON bodies are refused (413) before they are read.
+        "API_MAX_BODY_BYTES": 512 * 1024,
+        # How long a POST waits for the answer of a running request with its Idempotency-Key.
+        "API_IDEMPOTENCY_WAIT": 10.0,
         # Benchmarks only: API answers report the worker's argon2 verification count.
         "BENCHMARK": False,
         # argon2id costs of new password hashes; None keeps argon2-cffi's RFC 9106 profile.

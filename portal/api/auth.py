@@ -1,14 +1,17 @@
-"""API-key authentication shared by every JSON API of the portal."""
+"""API-key authentication and the per-key rate limit shared by every JSON API of the portal."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import g, request
+from flask import Response, current_app, g, request
 
-from portal.api.errors import unauthorized
+from portal.api.errors import is_api_request, unauthorized
+from portal.extensions import limiter
 from portal.services.api_keys import ApiKeyRejected
 from portal.web.access import authenticates_itself
 from portal.web.registry import api_key_authenticator
@@ -17,7 +20,11 @@ F = TypeVar("F", bound=Callable)
 
 
 def presented_key() -> str | None:
-    """Return the key from `Authorization: Bearer <key>` or Basic with the key as user name."""
+    """Return the key from `Authorization: Bearer <key>` or Basic with the key as user name.
+
+    A client written for the vendor sends `Basic base64(apiKey:password)`: the password part
+    is ignored.
+    """
     # Only the header counts: keys in query strings end up in logs and browser histories.
     credentials = request.authorization
     if credentials is None:
@@ -29,8 +36,24 @@ def presented_key() -> str | None:
     return None
 
 
+def api_rate_limit() -> str:
+    """Return the per-key limit from configuration (e.g. "50 per second")."""
+    return current_app.config["API_RATE_LIMIT"]
+
+
+def _per_key() -> str:
+    """Return the rate-limit bucket of the authenticated key (its row id, never the key)."""
+    return f"api-key/{g.api_key.id}"
+
+
+# One bucket per key across every API endpoint. Checked after authentication, so a stranger
+# who knows a key's public id cannot spend its budget with made-up secrets.
+per_key_limit = limiter.shared_limit(api_rate_limit, scope="api-key", key_func=_per_key)
+
+
 def api_key_required(view: F) -> F:
-    """Authenticate the request by API key and expose it as `g.api_key`, else answer 401."""
+    """Authenticate the request by API key (as `g.api_key`), else 401; then count its limit."""
+    limited = per_key_limit(view)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -38,6 +61,24 @@ def api_key_required(view: F) -> F:
             g.api_key = api_key_authenticator().authenticate(presented_key())
         except ApiKeyRejected:
             return unauthorized()
-        return view(*args, **kwargs)
+        return limited(*args, **kwargs)
 
     return authenticates_itself(wrapper)  # type: ignore[return-value]
+
+
+def seconds_until_reset() -> int:
+    """Return the seconds until the current request's rate-limit window resets."""
+    current = limiter.current_limit
+    if current is None:
+        return 1
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
+def add_rate_limit_headers(response: Response) -> Response:
+    """Tell API clients their budget: RateLimit-Limit, -Remaining and -Reset (seconds)."""
+    current = limiter.current_limit if is_api_request() else None
+    if current is not None:
+        response.headers["RateLimit-Limit"] = str(current.limit.amount)
+        response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
+        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(current.reset_at - time.time())))
+    return response

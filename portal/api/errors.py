@@ -125,3 +125,15 @@ def unauthorized() -> Response:
         response.headers.add("WWW-Authenticate", challenge)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+RATE_LIMITED_MESSAGE = "Too many requests with this API key: slow down, then retry."
+
+
+def rate_limited(retry_after: int) -> Response:
+    """Answer a request over the key's rate limit: 429 and Retry-After (no seed code applies)."""
+    body = {"success": False, "errorMessage": RATE_LIMITED_MESSAGE, "errors": []}
+    response = Response(json.dumps(body, separators=(",", ":")), 429, mimetype="application/json")
+    response.headers["Retry-After"] = str(max(1, retry_after))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -19,6 +19,7 @@ csrf.exempt(bp)
 def add_api_headers(response: Response) -> Response:
     """Keep API answers out of caches; in benchmarks, report this worker's argon2 count."""
     response.headers["Cache-Control"] = "no-store"
+    auth.add_rate_limit_headers(response)
     if current_app.config["BENCHMARK"]:
         verifications = api_key_authenticator().verifications
         response.headers["X-Portal-Argon2-Verifications"] = f"{os.getpid()}:{verifications}"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 
 class DomainError(Exception):
     """Base of the rule violations a user can cause; the message is safe to show."""
@@ -30,3 +33,26 @@ class Conflict(DomainError):
 
 class InvalidInput(DomainError):
     """A value breaks a rule the form could not check."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule a request breaks: a pydantic-style error kind, the field's dotted path, why.
+
+    The kind is one of the input models' error types (``not_applicable``, ``missing``,
+    ``literal_error``, ``bool_type``...) plus ``entity_not_found``, so the JSON APIs give a rule
+    the same error code as a malformed value of the same kind.
+    """
+
+    kind: str
+    field: str
+    message: str
+
+
+class RulesBroken(DomainError):
+    """A well-formed request that the rules refuse; every broken rule is listed."""
+
+    def __init__(self, violations: Iterable[Violation]) -> None:
+        self.violations = list(violations)
+        first = self.violations[0]
+        super().__init__(first.message, field=first.field)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from portal.api.auth import seconds_until_reset
 from portal.api.errors import (
     INTERNAL,
     ApiError,
@@ -19,6 +20,7 @@ from portal.api.errors import (
     error_response,
     is_api_request,
     json_error,
+    rate_limited,
 )
 from portal.extensions import db
 from portal.services.errors import NotFound, PermissionDenied
@@ -57,6 +59,7 @@ def handle_http(error: HTTPException):
         403: "You do not have permission to open this page.",
         404: "There is nothing here. The link may be old or the object deleted.",
         405: "This address does not accept that kind of request.",
+        413: "The request body is larger than this address takes.",
     }
     status = error.code or 500
     return error_page(status, messages.get(status, error.description or ""))
@@ -68,7 +71,9 @@ def handle_csrf(error: CSRFError):
 
 
 def handle_rate_limit(error: RateLimitExceeded):
-    """Tell the user to slow down, with Retry-After."""
+    """Tell the user to slow down, with Retry-After (for an API key: when its window resets)."""
+    if is_api_request():
+        return rate_limited(seconds_until_reset())
     return error_page(429, "Too many attempts. Wait a minute and try again.", {"Retry-After": "60"})
 
 
