@@ -66,12 +66,16 @@ def api_key_required(view: F) -> F:
     return authenticates_itself(wrapper)  # type: ignore[return-value]
 
 
+def _until_reset(current) -> int:
+    """Return the whole seconds until a limit's window resets (never more than the window)."""
+    # The storage rounds the reset time up to a second: cap it at the window's length.
+    return max(0, min(current.limit.get_expiry(), math.ceil(current.reset_at - time.time())))
+
+
 def seconds_until_reset() -> int:
-    """Return the seconds until the current request's rate-limit window resets."""
+    """Return the seconds until the current request's rate-limit window resets (at least 1)."""
     current = limiter.current_limit
-    if current is None:
-        return 1
-    return max(1, math.ceil(current.reset_at - time.time()))
+    return 1 if current is None else max(1, _until_reset(current))
 
 
 def add_rate_limit_headers(response: Response) -> Response:
@@ -80,5 +84,5 @@ def add_rate_limit_headers(response: Response) -> Response:
     if current is not None:
         response.headers["RateLimit-Limit"] = str(current.limit.amount)
         response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
-        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(current.reset_at - time.time())))
+        response.headers["RateLimit-Reset"] = str(_until_reset(current))
     return response

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, url_for
+from flask import Blueprint, Response, flash, render_template, url_for
 
+from portal.api.provisioning import openapi
 from portal.schemas.api_keys import ApiKeyInput
 from portal.services import api_keys, companies
 from portal.services.api_keys import NewApiKey
@@ -97,3 +98,20 @@ def delete(api_key_id: int):
     name = api_key.name
     api_keys.delete_api_key(current_actor(), api_key)
     return done(f"API key “{name}” deleted.", url_for("api_keys.index"))
+
+
+@bp.get("/api-reference")
+def reference():
+    """Show the provisioning API's reference, rendered from its OpenAPI document."""
+    return render_template(
+        "api_keys/reference.html",
+        document=openapi.document(),
+        operations=openapi.OPERATIONS,
+        prefix=openapi.PREFIX,
+    )
+
+
+@bp.get("/api-reference/openapi.json")
+def reference_document():
+    """Serve the OpenAPI document to the reference page (signed in: no API key needed)."""
+    return Response(openapi.document_json(), mimetype="application/json")

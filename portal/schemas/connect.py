@@ -288,7 +288,12 @@ class ConnectionInput(InputModel):
 
     name: Annotated[str, bounded(CONNECTION_NAME_MAX, CONNECTION_NAME_MIN), SINGLE_LINE, REQUIRED]
     adapter: Annotated[
-        str, bounded(ADAPTER_MAX), SINGLE_LINE, AfterValidator(known_adapter), REQUIRED
+        str,
+        bounded(ADAPTER_MAX),
+        SINGLE_LINE,
+        AfterValidator(known_adapter),
+        REQUIRED,
+        Field(json_schema_extra={"enum": list(ADAPTER_IDS)}),
     ]
     method: Annotated[str, bounded(METHOD_MAX), SINGLE_LINE, REQUIRED]
     api_key: _secret(API_KEY_MAX) = None

@@ -40,6 +40,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from portal.schemas.adapters import ADAPTER_IDS
 from portal.schemas.base import (
     MAPPING_KEY_MAX,
     OPTIONAL,
@@ -147,6 +148,14 @@ class MerchantInput(CustomerInput):
         SINGLE_LINE,
         AfterValidator(_known_timezone),
         BeforeValidator(lambda value: "UTC" if value is None or value == "" else value),
+        WithJsonSchema(
+            {
+                "type": ["string", "null"],
+                "maxLength": TIMEZONE_MAX,
+                "default": "UTC",
+                "description": "IANA time zone name; empty or null means UTC.",
+            }
+        ),
     ] = "UTC"
     country: Annotated[str | None, matching(COUNTRY_PATTERN), OPTIONAL] = None
     default_currency: Annotated[str | None, matching(CURRENCY_PATTERN), OPTIONAL] = None
@@ -268,6 +277,12 @@ def _optional_when_absent(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
+def _adapter_when_sent(schema: dict[str, Any]) -> None:
+    """Document the adapter of an update: optional, and one of the registry's when sent."""
+    _optional_when_absent(schema)
+    schema["enum"] = list(ADAPTER_IDS)
+
+
 class ConnectorUpdate(ConnectorInput):
     """updateConnector's body: absent fields keep their values; sent ones must be valid."""
 
@@ -276,7 +291,7 @@ class ConnectorUpdate(ConnectorInput):
     ] = Field(None, json_schema_extra=_optional_when_absent)  # type: ignore[assignment]
     adapter: Annotated[
         str, bounded(ADAPTER_MAX), SINGLE_LINE, AfterValidator(known_adapter), REQUIRED
-    ] = Field(None, json_schema_extra=_optional_when_absent)  # type: ignore[assignment]
+    ] = Field(None, json_schema_extra=_adapter_when_sent)  # type: ignore[assignment]
     method: Annotated[str, bounded(METHOD_MAX), SINGLE_LINE, REQUIRED] = Field(
         None, json_schema_extra=_optional_when_absent
     )  # type: ignore[assignment]

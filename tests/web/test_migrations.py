@@ -7,9 +7,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from flask_migrate import Migrate
+from flask_migrate import Migrate, downgrade, upgrade
+from sqlalchemy import text
 
+from portal import create_app
 from portal.extensions import db
+from portal.web.registry import secret_box
+from tests.support.apps import overrides
 
 pytestmark = pytest.mark.services
 
@@ -32,3 +36,45 @@ def test_every_table_comes_from_a_migration(app: Flask) -> None:
         existing = set(db.inspect(connection).get_table_names())
     assert set(db.metadata.tables) <= existing
     assert "alembic_version" in existing
+
+
+def test_0006_encrypts_connector_api_keys_and_downgrade_decrypts_them(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    app = create_app(overrides(url))
+    rows = (
+        "INSERT INTO companies (id, name, name_key, created_at, updated_at)"
+        " VALUES (1, 'C', 'c', '2026-01-01', '2026-01-01')",
+        "INSERT INTO customers (id, public_id, name, name_key, company_id, created_at, updated_at)"
+        " VALUES (1, 'ME-1', 'c', 'c', 1, '2026-01-01', '2026-01-01')",
+        "INSERT INTO integrations (id, customer_id, name, name_key, network, network_key, type,"
+        " created_at, updated_at) VALUES (1, 1, 'i', 'i', 'n', 'n', 'design',"
+        " '2026-01-01', '2026-01-01')",
+        "INSERT INTO connections (id, public_id, integration_id, name, enabled, adapter, method,"
+        " api_key, shared_secret_encrypted, test_mode, extra_data, disabled_transaction_types,"
+        " postback_format, scheduler_enabled, virtual_terminal_enabled, terminals, settings,"
+        " created_at, updated_at) VALUES (1, 'CO-1', 1, 'conn', 1, 'Simulator', 'cc',"
+        " 'sim-connector-a', 'token', 0, '{}', '[]', 'inherit', 0, 0, '[]', '{}',"
+        " '2026-01-01', '2026-01-01')",
+        "INSERT INTO flows (id, integration_id, name, transaction_types, default_connection_id,"
+        " re_route_recurring, retries, expiry_hours, created_at, updated_at)"
+        " VALUES (1, 1, 'f', '[]', 1, 0, 0, 0, '2026-01-01', '2026-01-01')",
+    )
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            for row in rows:
+                connection.execute(text(row))
+        upgrade()
+        with db.engine.connect() as connection:
+            token = connection.execute(text("SELECT api_key_encrypted FROM connections")).scalar()
+            assert "sim-connector-a" not in token
+            assert secret_box().decrypt(token) == "sim-connector-a"
+            # Nothing else was lost on the way (SQLite copies tables to alter them).
+            assert connection.execute(text("SELECT count(*) FROM flows")).scalar() == 1
+        downgrade(revision="0004")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT api_key FROM connections")).scalar() == (
+                "sim-connector-a"
+            )
+            assert connection.execute(text("SELECT count(*) FROM flows")).scalar() == 1
+        db.engine.dispose()

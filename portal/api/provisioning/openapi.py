@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from portal.schemas.adapters import ADAPTER_IDS
 from portal.schemas.connect import MAPPING_ENTRIES_MAX
 from portal.schemas.provisioning import (
     PAGE_LIMIT_MAX,
@@ -210,8 +211,8 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "pattern": GUID_PATTERN.format(prefix="CO")},
     },
     "adapterId": {
-        "description": "Adapter identifier, e.g. Simulator or MetaConnector.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+        "description": "Adapter identifier (the adapter registry's).",
+        "schema": {"type": "string", "enum": list(ADAPTER_IDS)},
     },
 }
 
