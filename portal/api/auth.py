@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import TypeVar
 
 from flask import Response, current_app, g, request
+from limits import RateLimitItem, parse
 
-from portal.api.errors import is_api_request, unauthorized
+from portal.api.errors import rate_limited, unauthorized
 from portal.extensions import limiter
 from portal.services.api_keys import ApiKeyRejected
 from portal.web.access import authenticates_itself
@@ -36,24 +37,40 @@ def presented_key() -> str | None:
     return None
 
 
-def api_rate_limit() -> str:
-    """Return the per-key limit from configuration (e.g. "50 per second")."""
-    return current_app.config["API_RATE_LIMIT"]
+@lru_cache(maxsize=8)
+def _parsed(limit: str) -> RateLimitItem:
+    """Return a limit string ("50 per second") parsed, once per distinct value."""
+    return parse(limit)
 
 
-def _per_key() -> str:
-    """Return the rate-limit bucket of the authenticated key (its row id, never the key)."""
-    return f"api-key/{g.api_key.id}"
+def _over_limit(key_id: int) -> Response | None:
+    """Count the request against its key's budget; return the 429 answer when it is spent.
 
-
-# One bucket per key across every API endpoint. Checked after authentication, so a stranger
-# who knows a key's public id cannot spend its budget with made-up secrets.
-per_key_limit = limiter.shared_limit(api_rate_limit, scope="api-key", key_func=_per_key)
+    One bucket per key across every API endpoint, in Flask-Limiter's own strategy and storage
+    (RATELIMIT_STORAGE_URI: Redis in production). It is counted after authentication, so a
+    stranger who knows a key's public id cannot spend its budget with made-up secrets. The
+    strategy is called directly rather than through `@limiter.limit`: the decorator's
+    per-request bookkeeping cost about as much CPU as the rest of a getConnector request,
+    and the budget is one storage round trip either way.
+    """
+    if not limiter.enabled:
+        return None
+    item = _parsed(current_app.config["API_RATE_LIMIT"])
+    identity = (current_app.config["RATELIMIT_KEY_PREFIX"], "api-key", str(key_id))
+    g.api_rate_limit = item
+    if limiter.limiter.hit(item, *identity):
+        return None
+    reset_at = limiter.limiter.get_window_stats(item, *identity).reset_time
+    # The storage rounds the reset up to a second: never promise more than the window.
+    seconds = max(1, min(item.get_expiry(), math.ceil(reset_at - time.time())))
+    response = rate_limited(seconds)
+    response.headers["RateLimit-Remaining"] = "0"
+    response.headers["RateLimit-Reset"] = str(seconds)
+    return response
 
 
 def api_key_required(view: F) -> F:
     """Authenticate the request by API key (as `g.api_key`), else 401; then count its limit."""
-    limited = per_key_limit(view)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -61,28 +78,17 @@ def api_key_required(view: F) -> F:
             g.api_key = api_key_authenticator().authenticate(presented_key())
         except ApiKeyRejected:
             return unauthorized()
-        return limited(*args, **kwargs)
+        refused = _over_limit(g.api_key.id)
+        if refused is not None:
+            return refused
+        return view(*args, **kwargs)
 
     return authenticates_itself(wrapper)  # type: ignore[return-value]
 
 
-def _until_reset(current) -> int:
-    """Return the whole seconds until a limit's window resets (never more than the window)."""
-    # The storage rounds the reset time up to a second: cap it at the window's length.
-    return max(0, min(current.limit.get_expiry(), math.ceil(current.reset_at - time.time())))
-
-
-def seconds_until_reset() -> int:
-    """Return the seconds until the current request's rate-limit window resets (at least 1)."""
-    current = limiter.current_limit
-    return 1 if current is None else max(1, _until_reset(current))
-
-
 def add_rate_limit_headers(response: Response) -> Response:
-    """Tell API clients their budget: RateLimit-Limit, -Remaining and -Reset (seconds)."""
-    current = limiter.current_limit if is_api_request() else None
-    if current is not None:
-        response.headers["RateLimit-Limit"] = str(current.limit.amount)
-        response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
-        response.headers["RateLimit-Reset"] = str(_until_reset(current))
+    """Tell API clients their budget: RateLimit-Limit on every answer counted against a key."""
+    item = g.get("api_rate_limit")
+    if item is not None:
+        response.headers["RateLimit-Limit"] = str(item.amount)
     return response

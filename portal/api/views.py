@@ -7,12 +7,14 @@ import os
 from flask import Blueprint, Response, current_app, g, jsonify
 
 from portal.api import auth
-from portal.extensions import csrf
+from portal.extensions import csrf, limiter
 from portal.web.registry import api_key_authenticator
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # CSRF protects cookie-authenticated forms; this API never accepts the session cookie.
 csrf.exempt(bp)
+# Its limit is per API key, counted by `auth.api_key_required` after authentication.
+limiter.exempt(bp)
 
 
 @bp.after_request

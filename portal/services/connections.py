@@ -237,8 +237,11 @@ class MaskedSecrets:
     api_secret: str | None
 
 
-def masked_secrets(connection: Connection, box: SecretBox) -> MaskedSecrets:
-    """Return the connection's secrets masked for display (decryption fails closed)."""
+def masked_secrets(connection: Any, box: SecretBox) -> MaskedSecrets:
+    """Return the connection's secrets masked for display (decryption fails closed).
+
+    `connection` is a Connection, or a row of its columns (the provisioning API's reads).
+    """
 
     def mask(token: str | None) -> str | None:
         return mask_secret(box.decrypt(token)) if token else None

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import aliased
 
 from portal.core.crypto import SecretBox
 from portal.core.names import name_key
@@ -69,9 +69,9 @@ class KeyScope:
 
 @dataclass
 class ConnectorResult:
-    """A connector read or written, and the shared secret to show once (if one was generated)."""
+    """A connector written, as answers show it, and the shared secret to show once (if new)."""
 
-    connection: Connection
+    record: Row
     shown_shared_secret: str | None = field(default=None, repr=False)
 
 
@@ -94,28 +94,75 @@ def get_merchant(scope: KeyScope, merchant_guid: str) -> Customer:
 # Reading connectors --------------------------------------------------------------------------
 
 
-def _scoped(scope: KeyScope):
-    """Return the query of the connectors the key may see, with what an answer shows."""
-    query = (
+_DEFAULT = aliased(Connection)
+_CONNECTIONS = Connection.__table__
+# What an answer shows of a connector, read in one statement without ORM objects (the read
+# path of every answer): the connection's columns, its merchant and network, and the routing of
+# a meta-connector's flow. Built once; bound per request.
+_RECORDS = (
+    select(
+        _CONNECTIONS,
+        Customer.public_id.label("merchant_guid"),
+        Integration.network.label("network"),
+        Flow.meta_kind.label("meta_kind"),
+        Flow.re_route_recurring.label("meta_re_route_recurring"),
+        Flow.default_action_disable.label("meta_default_action_disable"),
+        Flow.retries.label("meta_retries"),
+        Flow.expiry_hours.label("meta_expiry_hours"),
+        _DEFAULT.public_id.label("meta_default_connector"),
+    )
+    .select_from(Connection)
+    .join(Integration, Integration.id == Connection.integration_id)
+    .join(Customer, Customer.id == Integration.customer_id)
+    .outerjoin(Flow, Flow.meta_connection_id == Connection.id)
+    .outerjoin(_DEFAULT, _DEFAULT.id == Flow.default_connection_id)
+    .where(Customer.company_id == bindparam("company_id"))
+)
+
+
+def _visible(statement, scope: KeyScope):
+    """Narrow a statement to the connectors the key may see (test mode only for Sandbox)."""
+    return statement.where(Connection.test_mode.is_(True)) if scope.sandbox else statement
+
+
+_RECORD_BY_GUID = {
+    sandbox: statement.where(Connection.public_id == bindparam("guid"))
+    for sandbox, statement in (
+        (True, _RECORDS.where(Connection.test_mode.is_(True))),
+        (False, _RECORDS),
+    )
+}
+
+
+def get_connector(scope: KeyScope, connector_guid: str) -> Row:
+    """Return a connector the key may see, as answers show it, or NotFound."""
+    if not is_public_id(connector_guid, CONNECTION_PREFIX):
+        raise NotFound(CONNECTOR_NOT_FOUND)
+    record = (
+        db.session.connection()
+        .execute(
+            _RECORD_BY_GUID[scope.sandbox],
+            {"company_id": scope.company_id, "guid": connector_guid},
+        )
+        .first()
+    )
+    if record is None:
+        raise NotFound(CONNECTOR_NOT_FOUND)
+    return record
+
+
+def _connection(scope: KeyScope, connector_guid: str) -> Connection:
+    """Return the connection behind a connector the key may see (to change it), or NotFound."""
+    if not is_public_id(connector_guid, CONNECTION_PREFIX):
+        raise NotFound(CONNECTOR_NOT_FOUND)
+    query = _visible(
         select(Connection)
         .join(Connection.integration)
         .join(Integration.customer)
-        .where(Customer.company_id == scope.company_id)
-        .options(
-            contains_eager(Connection.integration).contains_eager(Integration.customer),
-            selectinload(Connection.meta_flow).selectinload(Flow.default_connection),
-        )
+        .where(Customer.company_id == scope.company_id, Connection.public_id == connector_guid),
+        scope,
     )
-    if scope.sandbox:
-        query = query.where(Connection.test_mode.is_(True))
-    return query
-
-
-def get_connector(scope: KeyScope, connector_guid: str) -> Connection:
-    """Return a connector the key may see, or NotFound."""
-    if not is_public_id(connector_guid, CONNECTION_PREFIX):
-        raise NotFound(CONNECTOR_NOT_FOUND)
-    connection = db.session.scalar(_scoped(scope).where(Connection.public_id == connector_guid))
+    connection = db.session.scalar(query)
     if connection is None:
         raise NotFound(CONNECTOR_NOT_FOUND)
     return connection
@@ -125,7 +172,7 @@ def get_connector(scope: KeyScope, connector_guid: str) -> Connection:
 class ConnectorPage:
     """Connectors of a merchant in id order, and the id to continue after (None at the end)."""
 
-    connectors: list[Connection]
+    connectors: list[Row]
     next_after: int | None
 
 
@@ -134,12 +181,14 @@ def list_connectors(
 ) -> ConnectorPage:
     """Return the merchant's connectors the key may see: all of them, or a keyset page."""
     merchant = get_merchant(scope, merchant_guid)
-    query = _scoped(scope).where(Integration.customer_id == merchant.id).order_by(Connection.id)
+    query = _visible(_RECORDS, scope).where(Integration.customer_id == merchant.id)
+    query = query.order_by(Connection.id)
     if after is not None:
         query = query.where(Connection.id > after)
+    params = {"company_id": scope.company_id}
     if limit is None:
-        return ConnectorPage(list(db.session.scalars(query)), None)
-    rows = list(db.session.scalars(query.limit(limit + 1)))
+        return ConnectorPage(list(db.session.connection().execute(query, params)), None)
+    rows = list(db.session.connection().execute(query.limit(limit + 1), params))
     more = len(rows) > limit
     rows = rows[:limit]
     return ConnectorPage(rows, rows[-1].id if more and rows else None)
@@ -221,8 +270,12 @@ def _default_connector(
             "routingMetaConnector/defaultConnector: not the connector itself",
         )
     if integration is not None:
-        query = _scoped(scope).where(
-            Connection.public_id == guid, Connection.integration_id == integration.id
+        # Scope: the meta-connector's own integration, and what the key may see.
+        query = _visible(
+            select(Connection).where(
+                Connection.public_id == guid, Connection.integration_id == integration.id
+            ),
+            scope,
         )
         found = db.session.scalar(query)
         if found is not None:
@@ -394,7 +447,7 @@ def update_connector(
     actor: Actor, scope: KeyScope, connector_guid: str, data: ConnectorUpdate, box: SecretBox
 ) -> ConnectorResult:
     """Change what the request sent and nothing else, under the row's lock (one transaction)."""
-    connection = get_connector(scope, connector_guid)
+    connection = _connection(scope, connector_guid)
     # Concurrent updates of one connector queue here, so none is lost (settings merges too).
     lock_row(connection)
     if connection.meta_flow is not None:

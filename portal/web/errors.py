@@ -12,7 +12,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from portal.api.auth import seconds_until_reset
 from portal.api.errors import (
     INTERNAL,
     ApiError,
@@ -20,7 +19,6 @@ from portal.api.errors import (
     error_response,
     is_api_request,
     json_error,
-    rate_limited,
 )
 from portal.extensions import db
 from portal.services.errors import NotFound, PermissionDenied
@@ -71,9 +69,7 @@ def handle_csrf(error: CSRFError):
 
 
 def handle_rate_limit(error: RateLimitExceeded):
-    """Tell the user to slow down, with Retry-After (for an API key: when its window resets)."""
-    if is_api_request():
-        return rate_limited(seconds_until_reset())
+    """Tell the user to slow down, with Retry-After."""
     return error_page(429, "Too many attempts. Wait a minute and try again.", {"Retry-After": "60"})
 
 

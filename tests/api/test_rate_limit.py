@@ -24,13 +24,14 @@ def test_a_key_over_its_limit_gets_429_with_retry_after(app: Flask) -> None:
     api = Api(app.test_client(), api_key(app, "sandbox"))
     answers = [api.get("getConnectorSettings/Simulator") for _ in range(3)]
     assert [answer.status_code for answer in answers] == [200, 200, 200]
-    assert [answer.headers["RateLimit-Remaining"] for answer in answers] == ["2", "1", "0"]
-    assert answers[0].headers["RateLimit-Limit"] == "3"
-    assert 0 < int(answers[0].headers["RateLimit-Reset"]) <= 60
+    assert {answer.headers["RateLimit-Limit"] for answer in answers} == {"3"}
 
     refused = api.post("createMerchant", {"name": "Acme"})
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["RateLimit-Limit"] == "3"
+    assert refused.headers["RateLimit-Remaining"] == "0"
+    assert 0 < int(refused.headers["RateLimit-Reset"]) <= 60
     body = refused.get_json()
     assert body["success"] is False and "errorCode" not in body
     # The whole API shares the key's budget.

@@ -103,8 +103,9 @@ key and request within 24 hours replays the first successful answer (status and 
 `Idempotent-Replayed: true`); the same key with another request is 1006; a second request
 while the first still runs waits for its answer. A refused request gives the key back.
 
-**Rate limit**: per API key over every endpoint (default 50 requests per second);
-every answer carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds).
+**Rate limit**: per API key over every endpoint (default 50 requests per second). Every
+answer carries `RateLimit-Limit`; a 429 adds `RateLimit-Remaining: 0`, `RateLimit-Reset` and
+`Retry-After` (seconds).
 """
 )
 
@@ -242,10 +243,17 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "description": "Requests allowed per window.",
+        "schema": {"type": "integer"},
+    }
+}
+REFUSAL_HEADERS = {
     name: {"description": text, "schema": {"type": "integer"}}
     for name, text in (
+        ("Retry-After", "Seconds to wait before retrying."),
         ("RateLimit-Limit", "Requests allowed per window."),
-        ("RateLimit-Remaining", "Requests left in this window."),
+        ("RateLimit-Remaining", "Requests left in this window (0)."),
         ("RateLimit-Reset", "Seconds until the window resets."),
     )
 }
@@ -273,7 +281,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         "422": _error("Unprocessable entity (1001-1007)."),
         "429": {
             "description": "The API key's rate limit.",
-            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "headers": REFUSAL_HEADERS,
             "content": _json("RateLimitedResponse"),
         },
         "500": _error("Internal server error (9999)."),

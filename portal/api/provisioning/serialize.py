@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pydantic import BaseModel
+from sqlalchemy import Row
 
 from portal.core.crypto import SecretBox
-from portal.models import Connection, Customer, MetaKind
+from portal.models import Customer, MetaKind
 from portal.schemas.adapters import META_CONNECTOR, Property
 from portal.schemas.provisioning import (
     ConnectorConfigOut,
@@ -18,7 +19,6 @@ from portal.schemas.provisioning import (
 )
 from portal.services.connections import masked_secrets
 from portal.services.customers import MERCHANT_DETAILS
-from portal.services.flows import meta_routing
 
 
 def merchant_out(customer: Customer) -> MerchantOut:
@@ -30,67 +30,69 @@ def merchant_out(customer: Customer) -> MerchantOut:
 
 
 def connector_out(
-    connection: Connection, box: SecretBox, shown_shared_secret: str | None = None
+    record: Row, box: SecretBox, shown_shared_secret: str | None = None
 ) -> ConnectorOut:
-    """Return a connection as the API's connector: secrets masked, a new shared secret whole."""
-    secrets = masked_secrets(connection, box)
-    routing = meta_routing(connection.meta_flow)
+    """Return a connector as answers show it: secrets masked, a new shared secret whole.
+
+    `record` is a row of the provisioning service's connector read (the connection's columns,
+    its merchant and network, and its meta-connector routing).
+    """
+    secrets = masked_secrets(record, box)
+    kind = record.meta_kind
     return ConnectorOut(
-        guid=connection.public_id,
-        name=connection.name,
-        adapter=connection.adapter,
-        method=connection.method,
+        guid=record.public_id,
+        name=record.name,
+        adapter=record.adapter,
+        method=record.method,
         api_key=secrets.api_key,
-        public_integration_key=connection.public_integration_key,
+        public_integration_key=record.public_integration_key,
         shared_secret=shown_shared_secret or secrets.shared_secret,
         # The portal deletes connections (in Connect) rather than archiving them.
         archived=False,
-        business_country=connection.business_country,
+        business_country=record.business_country,
         config=ConnectorConfigOut(
-            username=connection.username,
+            username=record.username,
             password=secrets.password,
             api_secret=secrets.api_secret,
-            extra_data=connection.extra_data or {},
-            language=connection.language,
-            test_mode=connection.test_mode,
-            vault=connection.vault or {},
+            extra_data=record.extra_data or {},
+            language=record.language,
+            test_mode=record.test_mode,
+            vault=record.vault or {},
         ),
-        created_at=connection.created_at,
-        customer_profile_container=connection.customer_profile_container,
-        default_risk_rule_set=connection.default_risk_rule_set,
-        description=connection.description,
-        disabled=not connection.enabled,
-        disabled_transaction_types=connection.disabled_transaction_types or [],
-        merchant_guid=connection.integration.customer.public_id,
-        network=connection.integration.network,
-        is_meta_connector=routing is not None or connection.adapter == META_CONNECTOR,
-        postback_format=connection.postback_format,
-        provider=connection.provider,
-        schedule_api_available=connection.scheduler_enabled,
-        virtual_terminal_available=connection.virtual_terminal_enabled,
-        vt_risk_rule_set=connection.vt_risk_rule_set,
-        settings=connection.settings or {},
-        alias=connection.alias,
+        created_at=record.created_at,
+        customer_profile_container=record.customer_profile_container,
+        default_risk_rule_set=record.default_risk_rule_set,
+        description=record.description,
+        disabled=not record.enabled,
+        disabled_transaction_types=record.disabled_transaction_types or [],
+        merchant_guid=record.merchant_guid,
+        network=record.network,
+        is_meta_connector=kind is not None or record.adapter == META_CONNECTOR,
+        postback_format=record.postback_format,
+        provider=record.provider,
+        schedule_api_available=record.scheduler_enabled,
+        virtual_terminal_available=record.virtual_terminal_enabled,
+        vt_risk_rule_set=record.vt_risk_rule_set,
+        settings=record.settings or {},
+        alias=record.alias,
         terminals=[
             TerminalOut(
                 terminal_id=terminal["terminal_id"], disabled=terminal.get("disabled", False)
             )
-            for terminal in connection.terminals or []
+            for terminal in record.terminals or []
         ],
         routing_meta_connector=RoutingMetaConnectorOut(
-            default_connector=routing.default_connection.public_id
-            if routing.default_connection
-            else None,
-            re_route_recurring=routing.re_route_recurring,
+            default_connector=record.meta_default_connector,
+            re_route_recurring=record.meta_re_route_recurring,
         )
-        if routing is not None and routing.kind is MetaKind.ROUTING
+        if kind == MetaKind.ROUTING
         else None,
         multi_method_meta_connector=MultiMethodMetaConnectorOut(
-            default_action_disable_connector=routing.default_action_disable,
-            retries=routing.retries,
-            expiry=routing.expiry_hours,
+            default_action_disable_connector=record.meta_default_action_disable,
+            retries=record.meta_retries,
+            expiry=record.meta_expiry_hours,
         )
-        if routing is not None and routing.kind is MetaKind.MULTI_METHOD
+        if kind == MetaKind.MULTI_METHOD
         else None,
     )
 

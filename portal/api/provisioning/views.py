@@ -21,7 +21,7 @@ from portal.api.errors import ApiError, api_error_response
 from portal.api.idempotency import idempotent
 from portal.api.provisioning import openapi
 from portal.api.provisioning.serialize import as_json, connector_out, merchant_out, settings_out
-from portal.extensions import csrf, db
+from portal.extensions import csrf, db, limiter
 from portal.schemas.provisioning import (
     ConnectorListResponse,
     ConnectorResponse,
@@ -45,6 +45,8 @@ F = TypeVar("F", bound=Callable)
 bp = Blueprint("provisioning", __name__, url_prefix="/api/provisioning")
 # CSRF protects cookie-authenticated forms; this API never accepts the session cookie.
 csrf.exempt(bp)
+# Its limit is per API key, counted by `auth.api_key_required` after authentication.
+limiter.exempt(bp)
 
 
 @bp.before_request
@@ -121,7 +123,7 @@ def create_connector(merchant_guid: str):
     result = provisioning.create_connector(
         key_scope.actor(client_ip()), key_scope, merchant_guid, data, box
     )
-    connector = connector_out(result.connection, box, result.shown_shared_secret)
+    connector = connector_out(result.record, box, result.shown_shared_secret)
     return answer(as_json(ConnectorResponse(success=True, connector=connector)))
 
 
@@ -136,7 +138,7 @@ def update_connector(connector_guid: str):
     result = provisioning.update_connector(
         key_scope.actor(client_ip()), key_scope, connector_guid, data, box
     )
-    connector = connector_out(result.connection, box, result.shown_shared_secret)
+    connector = connector_out(result.record, box, result.shown_shared_secret)
     return answer(as_json(ConnectorResponse(success=True, connector=connector)))
 
 
@@ -144,8 +146,8 @@ def update_connector(connector_guid: str):
 @reads
 def get_connector(connector_guid: str):
     """Answer one connector."""
-    connection = provisioning.get_connector(scope(), connector_guid)
-    connector = connector_out(connection, secret_box())
+    record = provisioning.get_connector(scope(), connector_guid)
+    connector = connector_out(record, secret_box())
     return answer(as_json(ConnectorResponse(success=True, connector=connector)))
 
 
