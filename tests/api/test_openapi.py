@@ -83,6 +83,7 @@ def test_the_document_needs_a_key(client: FlaskClient) -> None:
 OPERATIONS = [(op.method.upper(), PREFIX + op.path) for op in openapi.OPERATIONS]
 
 
+@pytest.mark.services
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @pytest.mark.parametrize(
     ("method", "path"), OPERATIONS, ids=[op.operation_id for op in openapi.OPERATIONS]
