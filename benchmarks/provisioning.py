@@ -68,6 +68,7 @@ def seed(database_url: str, secret_key: str, encryption_key: str) -> dict[str, s
         box = secret_box()
 
         def connector(merchant: str, name: str) -> str:
+            """Create a connector through the service; return its guid."""
             data = NewConnectorInput.model_validate(
                 {
                     "network": "Visa",
@@ -114,6 +115,7 @@ def load(port: int, requests: int, threads: int, make: Callable[[int], tuple]) -
     lock = threading.Lock()
 
     def client(offset: int) -> None:
+        """Send this client's share of the requests."""
         for number in range(per_thread):
             status = send(port, *make(offset * per_thread + number))
             if status != 200:

@@ -604,3 +604,21 @@ def test_meta_connectors_are_flows_of_their_integration(app: Flask, sandbox: Api
     assert removed.get_json()["connector"]["multiMethodMetaConnector"] is None
     with app.app_context():
         assert db.session.scalar(select(Flow).where(Flow.meta_connection_id.is_not(None))) is None
+
+
+@pytest.mark.services
+def test_a_name_the_integration_already_has_is_1002(app: Flask, sandbox: Api) -> None:
+    merchant = sandbox.merchant()
+    sandbox.connector(merchant, name="Simulator A")
+    other = sandbox.connector(merchant, name="Simulator B")["guid"]
+    before = len(events(app))
+    taken = sandbox.post(
+        f"createConnector/{merchant}", seed_connector(network="Visa", name="Simulator A")
+    )
+    renamed = sandbox.post(f"updateConnector/{other}", {"name": "Simulator A"})
+    for response in (taken, renamed):
+        assert response.status_code == 422
+        assert problems(response) == {"/name": 1002}
+    assert len(events(app)) == before
+    # Another network is another integration: the name is free there.
+    assert sandbox.connector(merchant, network="Amex", name="Simulator A")["network"] == "Amex"
