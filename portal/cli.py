@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from portal.schemas.accounts import NewUser
 from portal.schemas.base import field_errors
+from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import DomainError
 from portal.services.secrets import rotate_secrets
@@ -46,7 +47,21 @@ def rotate_keys_command() -> None:
     click.echo(f"Re-encrypted {report.total} row(s) with the newest encryption key.")
 
 
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command() -> None:
+    """Check the audit trail's hash chain; report the first event whose link is broken."""
+    report = audit.verify_chain()
+    if not report.intact:
+        raise click.ClickException(
+            f"The audit trail is broken at event #{report.broken_at}: it {report.problem}. "
+            f"{report.checked} event(s) before it are intact."
+        )
+    click.echo(f"The audit trail is intact: {report.checked} event(s) checked.")
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(rotate_keys_command)
+    app.cli.add_command(verify_audit_command)

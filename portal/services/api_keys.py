@@ -15,11 +15,10 @@ from portal.extensions import db
 from portal.models import ApiKey, Company
 from portal.models.base import utcnow
 from portal.schemas.api_keys import ApiKeyInput
-from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
 from portal.services.errors import Conflict
-from portal.services.persistence import add_audited, get_or_not_found
+from portal.services.persistence import add_audited, delete_audited, get_or_not_found
 
 #: Deleting a key used this recently gets an extra warning: something still calls with it.
 RECENT_USE = timedelta(days=7)
@@ -79,8 +78,9 @@ def generate_api_key(actor: Actor, data: ApiKeyInput) -> NewApiKey:
 
 def delete_api_key(actor: Actor, api_key: ApiKey) -> None:
     """Delete the key; every worker refuses it from the next request on."""
-    audit.record(actor, "api_key.delete", api_key, changes={"key_id": api_key.prefix})
-    db.session.delete(api_key)
+    gone = "That API key was deleted meanwhile."
+    changes = {"key_id": api_key.prefix}
+    delete_audited(actor, api_key, "api_key.delete", gone, changes=changes)
     db.session.commit()
 
 

@@ -26,7 +26,12 @@ from portal.schemas.connect import (
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import add_audited, one_or_not_found, unique_or_conflict
+from portal.services.persistence import (
+    add_audited,
+    delete_audited,
+    one_or_not_found,
+    unique_or_conflict,
+)
 
 # Columns copied as they are from ConnectionInput (top level) and its config.
 _PLAIN_FIELDS = (
@@ -148,7 +153,7 @@ def flows_using(connection: Connection) -> list[Flow]:
         Flow.integration_id == connection.integration_id,
         Flow.default_connection_id == connection.id,
     )
-    return list(db.session.scalars(query.order_by(Flow.name)))
+    return list(db.session.scalars(query.order_by(Flow.name_key)))
 
 
 def _in_use(connection: Connection, flows: list[Flow]) -> Conflict:
@@ -164,16 +169,16 @@ def delete_connection(actor: Actor, connection: Connection) -> None:
     flows = flows_using(connection)
     if flows:
         raise _in_use(connection, flows)
-    audit.record(
+    # A flow may have started using it since the check above; the schema's RESTRICT says so.
+    delete_audited(
         actor,
-        "connection.delete",
         connection,
+        "connection.delete",
+        "That connection was deleted meanwhile.",
+        in_use=_in_use(connection, []),
         object_id=connection.public_id,
         changes={"integration": connection.integration_id},
     )
-    db.session.delete(connection)
-    # A flow may have started using it since the check above; the schema's RESTRICT says so.
-    unique_or_conflict(_in_use(connection, []))
     db.session.commit()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -21,7 +21,9 @@ from portal.api.errors import (
     json_error,
 )
 from portal.extensions import db
+from portal.services import users
 from portal.services.errors import NotFound, PermissionDenied
+from portal.web.actor import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +69,13 @@ def handle_csrf(error: CSRFError):
     return error_page(400, "The form was missing its security token. Reload the page and retry.")
 
 
+SIGN_IN_ENDPOINTS = frozenset({"auth.sign_in", "auth.complete_setup"})
+
+
 def handle_rate_limit(error: RateLimitExceeded):
-    """Tell the user to slow down, with Retry-After."""
+    """Tell the user to slow down, with Retry-After; a refused sign-in is audited too."""
+    if request.endpoint in SIGN_IN_ENDPOINTS:
+        users.record_rate_limited_sign_in(request.form.get("email"), client_ip())
     return error_page(429, "Too many attempts. Wait a minute and try again.", {"Retry-After": "60"})
 
 

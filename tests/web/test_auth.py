@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, UserSession
 from portal.models.base import utcnow
 from tests import factories
+from tests.support.queries import events
 from tests.support.web import csrf_token, sign_in
 
 pytestmark = pytest.mark.services
@@ -79,6 +80,18 @@ def test_per_ip_limit_applies_across_accounts(app: Flask, client: FlaskClient, v
     app.config["LOGIN_IP_LIMIT"] = "3 per minute"
     statuses = [sign_in(client, f"u{n}@example.com", "x").status_code for n in range(4)]
     assert statuses == [401, 401, 401, 429]
+
+
+@pytest.mark.services
+def test_every_refused_sign_in_is_audited_the_rate_limited_ones_too(
+    app: Flask, client: FlaskClient, viewer
+) -> None:
+    app.config["LOGIN_IP_LIMIT"] = "3 per minute"
+    for n in range(6):
+        sign_in(client, f"u{n}@example.com", "x")
+    with app.app_context():
+        outcomes = [e.outcome for e in events("auth.sign_in")]
+    assert outcomes == ["failure"] * 3 + ["rate_limited"] * 3
 
 
 def test_sign_out_revokes_the_session_so_a_copied_cookie_stops_working(

@@ -483,8 +483,8 @@ def test_edit_keeps_every_field_the_post_does_not_carry(app, client, login, worl
     response = post(client, f"{world['base']}/connections/{configured}", {"name": "Renamed"})
     assert response.status_code == 303
     after = connection_row(app, configured)
-    assert after.pop("name") == "Renamed"
-    before.pop("name"), before.pop("updated_at"), after.pop("updated_at")
+    assert (after.pop("name"), after.pop("name_key")) == ("Renamed", "renamed")
+    before.pop("name"), before.pop("name_key"), before.pop("updated_at"), after.pop("updated_at")
     assert after == before
 
 
