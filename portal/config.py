@@ -22,6 +22,11 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_API_KEY_CACHE_TTL": ("API_KEY_CACHE_TTL", float),
     "PORTAL_API_KEY_CACHE_SIZE": ("API_KEY_CACHE_SIZE", int),
     "PORTAL_BENCHMARK": ("BENCHMARK", lambda v: v.lower() in {"1", "true", "yes"}),
+    "PORTAL_DB_CONNECT_TIMEOUT": ("DB_CONNECT_TIMEOUT", float),
+    "PORTAL_DB_STATEMENT_TIMEOUT": ("DB_STATEMENT_TIMEOUT", float),
+    "PORTAL_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+    "PORTAL_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),
+    "PORTAL_DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", float),
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
@@ -55,6 +60,15 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "STRIPE_TIMEOUT": 5.0,
         "AUDIT_PAGE_SIZE": 50,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # A database that is down or hangs must cost a request seconds, not minutes: connect
+        # (SQLite: lock wait) and statement timeouts, and a short wait for a pooled connection.
+        # The pool stays smaller than gunicorn's threads (8), so requests stuck on the database
+        # never hold every thread and /healthz keeps answering.
+        "DB_CONNECT_TIMEOUT": 3.0,
+        "DB_STATEMENT_TIMEOUT": 10.0,
+        "DB_POOL_SIZE": 4,
+        "DB_MAX_OVERFLOW": 2,
+        "DB_POOL_TIMEOUT": 2.0,
         # Verified API keys are trusted per process for at most this long (capped at 60 s).
         "API_KEY_CACHE_TTL": 60.0,
         "API_KEY_CACHE_SIZE": 1024,
@@ -97,12 +111,26 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict[str, Any]:
-    """Return engine options for the database behind the URL."""
+def engine_options(url: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return engine options for the database behind the URL, with its timeouts."""
+    settings = {**defaults(""), **(settings or {})}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15}}
-    # Connections dropped by a database restart are replaced instead of failing a request.
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+        # sqlite3's timeout is how long a writer waits for the lock (busy timeout).
+        return {"connect_args": {"timeout": max(settings["DB_CONNECT_TIMEOUT"], 5.0)}}
+    statement_ms = int(settings["DB_STATEMENT_TIMEOUT"] * 1000)
+    return {
+        # Connections dropped by a database restart are replaced instead of failing a request.
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "pool_size": settings["DB_POOL_SIZE"],
+        "max_overflow": settings["DB_MAX_OVERFLOW"],
+        "pool_timeout": settings["DB_POOL_TIMEOUT"],
+        "connect_args": {
+            # libpq's connect_timeout is whole seconds, at least 2.
+            "connect_timeout": max(2, round(settings["DB_CONNECT_TIMEOUT"])),
+            "options": f"-c statement_timeout={statement_ms}",
+        },
+    }
 
 
 def load(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
@@ -116,5 +144,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]
         settings["SQLALCHEMY_DATABASE_URI"]
     )
     if not settings["SQLALCHEMY_ENGINE_OPTIONS"]:
-        settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings["SQLALCHEMY_DATABASE_URI"])
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            settings["SQLALCHEMY_DATABASE_URI"], settings
+        )
     return settings
