@@ -24,7 +24,7 @@ from portal.health.views import bp as health_bp
 from portal.home.views import bp as home_bp
 from portal.settings.views import bp as settings_bp
 from portal.users.views import bp as users_bp
-from portal.web import errors, flashes, htmx, registry, security, templating
+from portal.web import errors, flashes, htmx, query, registry, security, templating
 from portal.web.access import require_login_by_default
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,8 @@ def register_services(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount one blueprint per feature package."""
+    """Mount one blueprint per feature package; ids in routes are bounded (`<int:...>`)."""
+    app.url_map.converters["int"] = query.IdConverter
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 

@@ -59,6 +59,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "STRIPE_API_BASE": "https://api.stripe.com",
         "STRIPE_TIMEOUT": 5.0,
         "AUDIT_PAGE_SIZE": 50,
+        # Larger request bodies are refused (413) before anything reads them.
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # A database that is down or hangs must cost a request seconds, not minutes: connect
         # (SQLite: lock wait) and statement timeouts, and a short wait for a pooled connection.
