@@ -67,12 +67,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def check_secrets(app: Flask) -> None:
-    """Refuse to start without the secret key and encryption keys."""
-    missing = [key for key in ("SECRET_KEY", "ENCRYPTION_KEYS") if not app.config.get(key)]
+    """Refuse to start without the secret key, encryption keys and API-key pepper."""
+    missing = [key for key in config.INSTANCE_SECRETS if not app.config.get(key)]
     if missing:
+        variables = ", ".join(f"PORTAL_{key}" for key in missing)
         raise RuntimeError(
             f"{', '.join(missing)} not configured: run `make run` once (it generates them into "
-            f"{app.instance_path}) or set PORTAL_SECRET_KEY and PORTAL_ENCRYPTION_KEYS."
+            f"{app.instance_path}) or set {variables}."
         )
 
 

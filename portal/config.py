@@ -11,6 +11,9 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "PORTAL_SECRET_KEY": ("SECRET_KEY", str),
     "PORTAL_ENCRYPTION_KEYS": ("ENCRYPTION_KEYS", str),
+    "PORTAL_API_KEY_PEPPER": ("API_KEY_PEPPER", str),
+    "PORTAL_API_KEY_FAILURES_PER_KEY": ("API_KEY_FAILURES_PER_KEY", str),
+    "PORTAL_API_KEY_FAILURES_PER_CLIENT": ("API_KEY_FAILURES_PER_CLIENT", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "PORTAL_SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
     "PORTAL_SESSION_MAX_HOURS": ("SESSION_MAX_HOURS", int),
@@ -31,6 +34,13 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ENCRYPTION_KEYS_FILE = "encryption_keys"
+API_KEY_PEPPER_FILE = "api_key_pepper"
+#: Configuration the portal refuses to start without, and the instance file each comes from.
+INSTANCE_SECRETS = {
+    "SECRET_KEY": SECRET_KEY_FILE,
+    "ENCRYPTION_KEYS": ENCRYPTION_KEYS_FILE,
+    "API_KEY_PEPPER": API_KEY_PEPPER_FILE,
+}
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -39,6 +49,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'portal.db'}",
         "SECRET_KEY": None,
         "ENCRYPTION_KEYS": None,
+        # Keys the API-key hashes (HMAC-SHA-256); kept outside the database.
+        "API_KEY_PEPPER": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_KEY_PREFIX": "portal",
@@ -75,6 +87,9 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "API_KEY_CACHE_TTL": 60.0,
         "API_KEY_CACHE_SIZE": 1024,
         "API_KEY_LAST_USED_INTERVAL": 60.0,
+        # Failed API-key verifications allowed per key id and per client address (429 after).
+        "API_KEY_FAILURES_PER_KEY": "10 per minute",
+        "API_KEY_FAILURES_PER_CLIENT": "30 per minute",
         # Benchmarks only: API answers report the worker's argon2 verification count.
         "BENCHMARK": False,
         # argon2id costs of new password hashes; None keeps argon2-cffi's RFC 9106 profile.
@@ -96,9 +111,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
 
 
 def from_instance_files(instance_path: str) -> dict[str, Any]:
-    """Return the secret key and encryption keys generated into the instance folder."""
+    """Return the secrets generated into the instance folder on first run."""
     settings: dict[str, Any] = {}
-    for name, key in ((SECRET_KEY_FILE, "SECRET_KEY"), (ENCRYPTION_KEYS_FILE, "ENCRYPTION_KEYS")):
+    for key, name in INSTANCE_SECRETS.items():
         path = Path(instance_path) / name
         if path.is_file():
             settings[key] = path.read_text().strip()

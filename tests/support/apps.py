@@ -24,6 +24,7 @@ def overrides(database_url: str, **extra) -> dict:
     return {
         "SECRET_KEY": "test-secret-key-" + uuid.uuid4().hex,
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "API_KEY_PEPPER": "test-pepper-" + uuid.uuid4().hex,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
         # A fresh prefix per app keeps rate-limit counts of one test away from the next.

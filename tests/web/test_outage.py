@@ -86,6 +86,7 @@ def test_a_hanging_database_costs_seconds_and_healthz_keeps_answering() -> None:
             "DATABASE_URL": f"postgresql://portal@127.0.0.1:{hole.port}/portal",
             "PORTAL_SECRET_KEY": "outage-test-" + os.urandom(8).hex(),
             "PORTAL_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+            "PORTAL_API_KEY_PEPPER": "outage-test-pepper-" + os.urandom(8).hex(),
             "PORTAL_DB_CONNECT_TIMEOUT": "2",
         }
         with Gunicorn(env, "--workers", "1", "--threads", "8") as server:
