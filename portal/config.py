@@ -22,6 +22,7 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
     "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
     "PORTAL_STRIPE_TIMEOUT": ("STRIPE_TIMEOUT", float),
+    "PORTAL_STRIPE_DEADLINE": ("STRIPE_DEADLINE", float),
     "PORTAL_API_KEY_CACHE_TTL": ("API_KEY_CACHE_TTL", float),
     "PORTAL_API_KEY_CACHE_SIZE": ("API_KEY_CACHE_SIZE", int),
     "PORTAL_BENCHMARK": ("BENCHMARK", lambda v: v.lower() in {"1", "true", "yes"}),
@@ -70,6 +71,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
         "STRIPE_API_BASE": "https://api.stripe.com",
         "STRIPE_TIMEOUT": 5.0,
+        # However slowly Stripe answers, a save waits at most this long in all.
+        "STRIPE_DEADLINE": 10.0,
         "AUDIT_PAGE_SIZE": 50,
         # Larger request bodies are refused (413) before anything reads them.
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,

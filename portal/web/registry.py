@@ -59,7 +59,9 @@ def build(config: Mapping) -> Collaborators:
             last_used_interval=config["API_KEY_LAST_USED_INTERVAL"],
         ),
         providers=build_providers(
-            StripeClient(config["STRIPE_API_BASE"], config["STRIPE_TIMEOUT"])
+            StripeClient(
+                config["STRIPE_API_BASE"], config["STRIPE_TIMEOUT"], config["STRIPE_DEADLINE"]
+            )
         ),
     )
 

@@ -145,3 +145,29 @@ class TcpProxy:
         self._stop.set()
         self._thread.join(timeout=2)
         self.cut()
+
+
+class Unaccepting:
+    """A port whose listen queue is full: a new connection neither succeeds nor is refused."""
+
+    def __init__(self) -> None:
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(0)
+        self.port = self.server.getsockname()[1]
+        # Fill the queue; the kernel then drops further SYNs, so connect() hangs.
+        self.fillers = []
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", self.port))
+            self.fillers.append(filler)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for filler in self.fillers:
+            filler.close()
+        self.server.close()
