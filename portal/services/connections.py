@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.core.crypto import SecretBox, mask_secret
+from portal.core.crypto import SecretBox, SecretDecryptError, mask_secret
 from portal.core.public_ids import CONNECTION_PREFIX, is_public_id, new_public_id
 from portal.extensions import db
 from portal.models import Connection, Flow, Integration
@@ -191,11 +191,23 @@ class MaskedSecrets:
     api_secret: str | None
 
 
+UNREADABLE = "cannot be decrypted"
+
+
 def masked_secrets(connection: Connection, box: SecretBox) -> MaskedSecrets:
-    """Return the connection's secrets masked for display (decryption fails closed)."""
+    """Return the connection's secrets masked for display.
+
+    A secret encrypted with a key that is no longer configured shows as "cannot be
+    decrypted" (never its token), so the pages still open and the secret can be entered again.
+    """
 
     def mask(token: str | None) -> str | None:
-        return mask_secret(box.decrypt(token)) if token else None
+        if not token:
+            return None
+        try:
+            return mask_secret(box.decrypt(token))
+        except SecretDecryptError:
+            return UNREADABLE
 
     return MaskedSecrets(
         shared_secret=mask(connection.shared_secret_encrypted),
