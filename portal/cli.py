@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -17,13 +19,20 @@ from portal.services.setup import create_user_from_cli
 from portal.web.registry import secret_box
 
 
+def read_password() -> str:
+    """Read the password: typed twice at a terminal, or one line from a pipe."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), default="viewer")
-@click.password_option(prompt="Password", confirmation_prompt=True)
 @with_appcontext
-def create_user_command(email: str, role: str, password: str) -> None:
-    """Create a user (the password comes from a prompt, or from stdin when piped)."""
+def create_user_command(email: str, role: str) -> None:
+    """Create a user (the password is typed twice at a prompt, or read once from stdin)."""
+    password = read_password()
     try:
         data = NewUser(email=email, password=password, role=role)
         user = create_user_from_cli(data)

@@ -194,6 +194,22 @@ def test_cookies_are_httponly_lax_and_secure_over_https(app: Flask, viewer: str)
     set_cookie = response.headers["Set-Cookie"]
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    # Over HTTPS the cookie is host-only, Secure and Path=/, under the __Host- prefix.
+    assert set_cookie.startswith("__Host-portal_session=")
+    assert "Path=/" in set_cookie and "Domain=" not in set_cookie
+
+
+def test_a_session_made_over_https_works_over_https(app: Flask, viewer: str) -> None:
+    https = app.test_client()
+    token = csrf_token(https, "https://localhost/login")
+    response = https.post(
+        "/login",
+        base_url="https://localhost",
+        data={"email": viewer, "password": factories.PASSWORD, "csrf_token": token},
+        headers={"Referer": "https://localhost/login"},  # CSRF checks it over HTTPS
+    )
+    assert response.status_code == 303
+    assert https.get("/connect/", base_url="https://localhost").status_code == 200
 
 
 def test_every_response_carries_the_security_headers(client: FlaskClient) -> None:
