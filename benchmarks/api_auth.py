@@ -182,8 +182,13 @@ def wrong_secret(key: str, variant: int) -> str:
     return body + tokens._checksum(body)
 
 
-def attack(port: int, key: str, seconds: float, threads: int = 8) -> tuple[float, Counter]:
-    """Send wrong secrets for the key id from `threads` clients; return requests/s, statuses."""
+def attack(
+    port: int, key: str, seconds: float, rate: float = 0.0, threads: int = 8
+) -> tuple[float, Counter]:
+    """Send wrong secrets for the key id from `threads` clients; return requests/s, statuses.
+
+    With a `rate` (requests/s in all), each client paces itself; without, they flood.
+    """
     statuses: Counter = Counter()
     lock = threading.Lock()
     stop = threading.Event()
@@ -192,8 +197,11 @@ def attack(port: int, key: str, seconds: float, threads: int = 8) -> tuple[float
     def client(offset: int) -> None:
         variant = offset
         while not stop.is_set():
+            started = time.perf_counter()
             auth = {"Authorization": f"Bearer {wrong_secret(key, variant)}"}
             status = get(port, "/api/v1/me", auth).status
+            if rate:
+                stop.wait(max(0.0, threads / rate - (time.perf_counter() - started)))
             variant += threads
             with lock:
                 statuses[status] += 1
@@ -227,6 +235,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="client threads")
     parser.add_argument("--rounds", type=int, default=5, help="paired rounds")
     parser.add_argument("--attack-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--attack-rate", type=float, default=0.0, help="attack requests/s in all (0: flood)"
+    )
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args()
     repo = args.repo.resolve()
@@ -271,7 +282,11 @@ def main() -> None:
             results: dict = {}
             attacker = threading.Thread(
                 target=lambda: results.update(
-                    zip(("rps", "statuses"), attack(port, key, args.attack_seconds), strict=True)
+                    zip(
+                        ("rps", "statuses"),
+                        attack(port, key, args.attack_seconds, args.attack_rate),
+                        strict=True,
+                    )
                 )
             )
             attacker.start()
@@ -303,7 +318,9 @@ def main() -> None:
     print(f"hash verifications counted by the workers: {sum(counts.values())}")
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(results["statuses"].items()))
     print(
-        f"bad-secret attack, 8 threads, {args.attack_seconds:g} s: {results['rps']:.0f} req/s "
+        f"bad-secret attack, 8 threads, {args.attack_seconds:g} s"
+        f"{f', paced to {args.attack_rate:g} req/s' if args.attack_rate else ', flooding'}: "
+        f"{results['rps']:.0f} req/s "
         f"({statuses})"
     )
     print(
