@@ -22,10 +22,12 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 
 from portal import create_app
+from portal.core.names import name_key
 from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.extensions import db
 from portal.models import Customer
 from portal.models.base import utcnow
+from portal.schemas.accounts import NewUser
 from portal.services import customers, setup, users
 from portal.services.actor import Actor
 
@@ -61,7 +63,7 @@ def seed(count: int) -> None:
             {
                 "public_id": new_public_id(CUSTOMER_PREFIX),
                 "name": name,
-                "name_key": customers.name_key(name),
+                "name_key": name_key(name),
                 "company_id": company.id,
                 "created_at": now,
                 "updated_at": now,
@@ -78,6 +80,7 @@ def build(size: int, folder: str):
         {
             "SECRET_KEY": uuid.uuid4().hex,
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "API_KEY_PEPPER": uuid.uuid4().hex,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench-{size}.db",
             "RATELIMIT_STORAGE_URI": "memory://",
         }
@@ -86,7 +89,8 @@ def build(size: int, folder: str):
         upgrade()
         setup.ensure_account(Actor.system("benchmark"))
         db.session.commit()
-        users.create_user(Actor.system("benchmark"), "bench@example.com", PASSWORD, "viewer")
+        viewer = NewUser(email="bench@example.com", password=PASSWORD, role="viewer")
+        users.create_user(Actor.system("benchmark"), viewer)
         started = time.perf_counter()
         seed(size)
         print(f"seeded {size:,} customers in {time.perf_counter() - started:.1f} s")

@@ -10,11 +10,11 @@ merchant details, and idempotency keys.
 - flows may hold a meta-connector's routing: meta_connection_id (composite foreign key into the
   same integration, CASCADE), meta_kind and default_action_disable; such a flow may have no
   default connection yet (a multi-method meta-connector has none). Downgrade deletes those
-  flows, which revision 0004 cannot represent.
+  flows, which earlier revisions cannot represent.
 - idempotency_keys: one answer per (API key, Idempotency-Key), unique, kept a day.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 01:06:42.750430
 
 """
@@ -26,7 +26,7 @@ from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
@@ -117,7 +117,7 @@ def upgrade():
 
 
 def downgrade():
-    # Revision 0004 has no meta-connectors: their flows go.
+    # Earlier revisions have no meta-connectors: their flows go.
     op.execute("DELETE FROM flows WHERE meta_connection_id IS NOT NULL")
     with op.batch_alter_table('flows', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_flows_meta_or_routed'), type_='check')

@@ -11,9 +11,9 @@ from typing import TypeVar
 from flask import Response, current_app, g, request
 from limits import RateLimitItem, parse
 
-from portal.api.errors import rate_limited, unauthorized
+from portal.api.errors import INVALID_REQUEST, error_response, rate_limited, unauthorized
 from portal.extensions import limiter
-from portal.services.api_keys import ApiKeyRejected
+from portal.services.api_keys import ApiKeyRejected, ApiKeyThrottled
 from portal.web.access import authenticates_itself
 from portal.web.registry import api_key_authenticator
 
@@ -75,9 +75,16 @@ def api_key_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args, **kwargs):
         try:
-            g.api_key = api_key_authenticator().authenticate(presented_key())
+            g.api_key = api_key_authenticator().authenticate(presented_key(), request.remote_addr)
         except ApiKeyRejected:
             return unauthorized()
+        except ApiKeyThrottled as error:
+            return error_response(
+                429,
+                INVALID_REQUEST,
+                "Too many failed attempts with this key or from this address. Try again later.",
+                headers={"Retry-After": str(error.retry_after)},
+            )
         refused = _over_limit(g.api_key.id)
         if refused is not None:
             return refused

@@ -11,20 +11,15 @@ from portal.web.access import writer_required
 from portal.web.actor import current_actor
 from portal.web.forms import shown
 from portal.web.htmx import render_page_or_partial
+from portal.web.query import query_id, query_text
 from portal.web.responses import dialog, done, submit
-
-
-def _cursor(name: str) -> int | None:
-    """Read a pagination cursor from the query string (ignore anything but a number)."""
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
 
 @bp.get("/")
 def index():
     """List customers, searched by name or id as the user types, a page at a time."""
-    search = request.args.get("q", "")
-    page = customers.list_customers(search, after=_cursor("after"), before=_cursor("before"))
+    search = query_text("q", max_length=200)
+    page = customers.list_customers(search, after=query_id("after"), before=query_id("before"))
     return render_page_or_partial(
         "connect/index.html", "connect/_customers.html", page=page, search=search
     )

@@ -17,8 +17,9 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from portal.core.names import name_key
 from portal.models.base import ENCRYPTED, Base, LabelledEnum, Timestamped
 from portal.models.company import Company
 
@@ -86,13 +87,13 @@ class Integration(Timestamped, Base):
     customer: Mapped[Customer] = relationship(back_populates="integrations")
     connections: Mapped[list[Connection]] = relationship(
         back_populates="integration",
-        order_by="Connection.name",
+        order_by="Connection.name_key",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
     flows: Mapped[list[Flow]] = relationship(
         back_populates="integration",
-        order_by="Flow.name",
+        order_by="Flow.name_key",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
@@ -108,7 +109,8 @@ class Connection(Timestamped, Base):
 
     __tablename__ = "connections"
     __table_args__ = (
-        UniqueConstraint("integration_id", "name"),
+        # By the case-folded, NFKC key: "Conn Dup" and "conn  dup" are one name.
+        UniqueConstraint("integration_id", "name_key"),
         # The target of flows' composite foreign key: a flow's default connection must be
         # a connection of the flow's own integration, enforced by the schema itself.
         UniqueConstraint("integration_id", "id"),
@@ -120,6 +122,7 @@ class Connection(Timestamped, Base):
     # The unique constraints that start with integration_id index it already.
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(default=True)
     adapter: Mapped[str] = mapped_column(String(100))
     method: Mapped[str] = mapped_column(String(100))
@@ -159,6 +162,12 @@ class Connection(Timestamped, Base):
         uselist=False,
     )
 
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        """Keep the unique key in step with the name."""
+        self.name_key = name_key(name)
+        return name
+
 
 class MetaKind(LabelledEnum):
     """The two kinds of meta-connector of seed 002, each held by a flow."""
@@ -177,7 +186,7 @@ class Flow(Timestamped, Base):
 
     __tablename__ = "flows"
     __table_args__ = (
-        UniqueConstraint("integration_id", "name"),
+        UniqueConstraint("integration_id", "name_key"),
         UniqueConstraint("meta_connection_id"),
         # RESTRICT: a connection a flow routes to cannot be deleted from under it.
         ForeignKeyConstraint(
@@ -211,6 +220,7 @@ class Flow(Timestamped, Base):
     # The unique constraints that start with integration_id index it already.
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
     transaction_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     default_connection_id: Mapped[int | None] = mapped_column()
     re_route_recurring: Mapped[bool] = mapped_column(default=False)
@@ -239,3 +249,9 @@ class Flow(Timestamped, Base):
         if self.meta_connection_id is None:
             return self.name
         return f"meta-connector {self.meta_connection.name}"
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        """Keep the unique key in step with the name."""
+        self.name_key = name_key(name)
+        return name

@@ -51,6 +51,7 @@ from portal.schemas.base import (
     count_between,
     explained,
     matching,
+    name_text,
 )
 from portal.schemas.connect import (
     ADAPTER_MAX,
@@ -132,7 +133,10 @@ _Email = Annotated[
 class MerchantInput(CustomerInput):
     """Validate createMerchant's body: a customer of the key's company."""
 
-    name: Annotated[str, bounded(CUSTOMER_NAME_MAX, MERCHANT_NAME_MIN), SINGLE_LINE, REQUIRED]
+    name: Annotated[
+        name_text(CUSTOMER_NAME_MAX, min_length=MERCHANT_NAME_MIN, missing_message=None),
+        Field(json_schema_extra={"minLength": MERCHANT_NAME_MIN, "maxLength": CUSTOMER_NAME_MAX}),
+    ]
     external_id: Annotated[str | None, bounded(EXTERNAL_ID_MAX), SINGLE_LINE, OPTIONAL] = None
     homepage: Annotated[
         str | None,
@@ -277,6 +281,12 @@ def _optional_when_absent(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
+def _name_when_sent(schema: dict[str, Any]) -> None:
+    """Document the name of an update: optional, and bounded when sent."""
+    _optional_when_absent(schema)
+    schema.update(minLength=CONNECTION_NAME_MIN, maxLength=CONNECTION_NAME_MAX)
+
+
 def _adapter_when_sent(schema: dict[str, Any]) -> None:
     """Document the adapter of an update: optional, and one of the registry's when sent."""
     _optional_when_absent(schema)
@@ -286,9 +296,9 @@ def _adapter_when_sent(schema: dict[str, Any]) -> None:
 class ConnectorUpdate(ConnectorInput):
     """updateConnector's body: absent fields keep their values; sent ones must be valid."""
 
-    name: Annotated[
-        str, bounded(CONNECTION_NAME_MAX, CONNECTION_NAME_MIN), SINGLE_LINE, REQUIRED
-    ] = Field(None, json_schema_extra=_optional_when_absent)  # type: ignore[assignment]
+    name: name_text(CONNECTION_NAME_MAX, min_length=CONNECTION_NAME_MIN, missing_message=None) = (
+        Field(None, json_schema_extra=_name_when_sent)
+    )  # type: ignore[assignment]
     adapter: Annotated[
         str, bounded(ADAPTER_MAX), SINGLE_LINE, AfterValidator(known_adapter), REQUIRED
     ] = Field(None, json_schema_extra=_adapter_when_sent)  # type: ignore[assignment]

@@ -97,7 +97,7 @@ def list_customers(
 def get_customer(public_id: str, company_id: int | None = None) -> Customer:
     """Return the customer with this public id (of that company, when given) or raise NotFound."""
     message = "That customer does not exist."
-    if company_id is not None and not is_public_id(public_id, CUSTOMER_PREFIX):
+    if not is_public_id(public_id, CUSTOMER_PREFIX):
         raise NotFound(message)  # a malformed id names nothing; the database need not look
     query = select(Customer).where(Customer.public_id == public_id)
     if company_id is not None:

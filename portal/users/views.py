@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, url_for
 
 from portal.models import Role
 from portal.schemas.accounts import RoleInput, UserInput
@@ -12,6 +12,7 @@ from portal.web.access import admin_required
 from portal.web.actor import current_actor
 from portal.web.forms import read, shown
 from portal.web.htmx import render_page_or_partial
+from portal.web.query import query_text
 from portal.web.responses import attempt, confirm, dialog, done, row_or_redirect, submit
 
 bp = Blueprint("users", __name__, url_prefix="/system/users")
@@ -30,8 +31,8 @@ def user_row(user, status: int = 200):
 @admin_required
 def index():
     """List users, searched by e-mail as you type, fifty a page."""
-    search = request.args.get("q", "").strip()[:254]
-    after = request.args.get("after", "")[:254] or None
+    search = query_text("q")
+    after = query_text("after") or None
     return render_page_or_partial(
         "users/index.html",
         "users/_results.html",

@@ -450,12 +450,9 @@ def test_an_unexpected_failure_is_9999_with_a_request_id_and_no_trace(
 ) -> None:
     guid = sandbox.connector(sandbox.merchant())["guid"]
     with app.app_context():
-        # A token no configured key decrypts: decryption fails closed.
+        # A row the portal never writes (settings that are not a map) breaks the answer.
         db.session.execute(
-            text(
-                "UPDATE connections SET shared_secret_encrypted = 'tampered' WHERE public_id = :g"
-            ),
-            {"g": guid},
+            text("UPDATE connections SET settings = '[1]' WHERE public_id = :g"), {"g": guid}
         )
         db.session.commit()
     response = sandbox.get(f"getConnector/{guid}")
@@ -464,6 +461,19 @@ def test_an_unexpected_failure_is_9999_with_a_request_id_and_no_trace(
     assert body["errorCode"] == 9999 and body["success"] is False
     assert body["requestId"] in body["errorMessage"]
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.services
+def test_a_secret_that_cannot_be_decrypted_is_named_never_shown(app: Flask, sandbox: Api) -> None:
+    guid = sandbox.connector(sandbox.merchant())["guid"]
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE connections SET shared_secret_encrypted = 'x' WHERE public_id = :g"),
+            {"g": guid},
+        )
+        db.session.commit()
+    connector = sandbox.get(f"getConnector/{guid}").get_json()["connector"]
+    assert connector["sharedSecret"] == "cannot be decrypted"
 
 
 def test_unknown_routes_and_methods_under_api_answer_json(sandbox: Api) -> None:

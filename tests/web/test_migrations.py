@@ -39,6 +39,7 @@ def test_every_table_comes_from_a_migration(app: Flask) -> None:
 
 
 def test_0006_encrypts_connector_api_keys_and_downgrade_decrypts_them(tmp_path) -> None:
+    """Upgrade 0005 -> 0006 encrypts plaintext connector API keys; downgrade decrypts them."""
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     app = create_app(overrides(url))
     rows = (
@@ -49,18 +50,19 @@ def test_0006_encrypts_connector_api_keys_and_downgrade_decrypts_them(tmp_path) 
         "INSERT INTO integrations (id, customer_id, name, name_key, network, network_key, type,"
         " created_at, updated_at) VALUES (1, 1, 'i', 'i', 'n', 'n', 'design',"
         " '2026-01-01', '2026-01-01')",
-        "INSERT INTO connections (id, public_id, integration_id, name, enabled, adapter, method,"
-        " api_key, shared_secret_encrypted, test_mode, extra_data, disabled_transaction_types,"
+        "INSERT INTO connections (id, public_id, integration_id, name, name_key, enabled,"
+        " adapter, method, api_key, shared_secret_encrypted, test_mode, extra_data,"
+        " disabled_transaction_types,"
         " postback_format, scheduler_enabled, virtual_terminal_enabled, terminals, settings,"
-        " created_at, updated_at) VALUES (1, 'CO-1', 1, 'conn', 1, 'Simulator', 'cc',"
+        " created_at, updated_at) VALUES (1, 'CO-1', 1, 'conn', 'conn', 1, 'Simulator', 'cc',"
         " 'sim-connector-a', 'token', 0, '{}', '[]', 'inherit', 0, 0, '[]', '{}',"
         " '2026-01-01', '2026-01-01')",
-        "INSERT INTO flows (id, integration_id, name, transaction_types, default_connection_id,"
-        " re_route_recurring, retries, expiry_hours, created_at, updated_at)"
-        " VALUES (1, 1, 'f', '[]', 1, 0, 0, 0, '2026-01-01', '2026-01-01')",
+        "INSERT INTO flows (id, integration_id, name, name_key, transaction_types,"
+        " default_connection_id, re_route_recurring, retries, expiry_hours, created_at, updated_at)"
+        " VALUES (1, 1, 'f', 'f', '[]', 1, 0, 0, 0, '2026-01-01', '2026-01-01')",
     )
     with app.app_context():
-        upgrade(revision="0004")
+        upgrade(revision="0005")
         with db.engine.begin() as connection:
             for row in rows:
                 connection.execute(text(row))
@@ -71,7 +73,7 @@ def test_0006_encrypts_connector_api_keys_and_downgrade_decrypts_them(tmp_path) 
             assert secret_box().decrypt(token) == "sim-connector-a"
             # Nothing else was lost on the way (SQLite copies tables to alter them).
             assert connection.execute(text("SELECT count(*) FROM flows")).scalar() == 1
-        downgrade(revision="0004")
+        downgrade(revision="0005")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT api_key FROM connections")).scalar() == (
                 "sim-connector-a"
