@@ -5,7 +5,8 @@ Usage: .venv/bin/python benchmarks/provisioning.py [--requests 3000] [--lists 60
 
 It migrates and seeds a temporary SQLite database through the services (a Production key, a
 merchant with one connector, and a merchant with 1,000 connectors), starts gunicorn with
-2 workers on a free 127.0.0.1 port (the per-key rate limit raised out of the way), and in each
+2 workers of 8 threads (as `make run` serves, and as `benchmarks/api_auth.py` does) on a free
+127.0.0.1 port (the per-key rate limit raised out of the way), and in each
 round loads /healthz, getConnector, updateConnector (each request a real change: one write and
 one audit event) and listConnectors of the 1,000-connector merchant, bare and paged
 (`limit=50`, a page in the middle), from a few client threads. Ratios are taken within each
@@ -36,7 +37,7 @@ from benchmarks.api_auth import rounds, start_gunicorn, wait_ready  # noqa: E402
 LIST_SIZE = 1000
 
 
-def seed(database_url: str, secret_key: str, encryption_key: str) -> dict[str, str]:
+def seed(database_url: str, config: dict[str, str]) -> dict[str, str]:
     """Migrate the database and create the key, merchants and connectors through the services."""
     from flask_migrate import upgrade
 
@@ -48,20 +49,16 @@ def seed(database_url: str, secret_key: str, encryption_key: str) -> dict[str, s
     from portal.services.provisioning import KeyScope
     from portal.web.registry import secret_box
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": secret_key,
-            "ENCRYPTION_KEYS": encryption_key,
-        }
-    )
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config})
     with app.app_context():
         upgrade()
         actor = Actor.system("benchmark")
         setup.ensure_account(actor)
         company_id = companies.list_companies()[0].id
         new = api_keys.generate_api_key(
-            actor, ApiKeyInput(name="Benchmark", company_id=company_id, environment="production")
+            actor,
+            ApiKeyInput(name="Benchmark", company_id=company_id, environment="production"),
+            config["API_KEY_PEPPER"].encode(),
         )
         row = new.api_key
         scope = KeyScope(row.id, row.prefix, row.company_id, row.environment)
@@ -153,18 +150,22 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
         database_url = f"sqlite:///{Path(tmp) / 'portal.db'}"
-        secret_key = os.urandom(32).hex()
-        encryption_key = Fernet.generate_key().decode()
-        seeded = seed(database_url, secret_key, encryption_key)
+        config = {
+            "SECRET_KEY": os.urandom(32).hex(),
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "API_KEY_PEPPER": os.urandom(32).hex(),
+        }
+        seeded = seed(database_url, config)
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "PORTAL_SECRET_KEY": secret_key,
-            "PORTAL_ENCRYPTION_KEYS": encryption_key,
+            "PORTAL_SECRET_KEY": config["SECRET_KEY"],
+            "PORTAL_ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
+            "PORTAL_API_KEY_PEPPER": config["API_KEY_PEPPER"],
             "PORTAL_API_RATE_LIMIT": "1000000 per second",
             "RATELIMIT_STORAGE_URI": args.storage,
         }
-        process, port = start_gunicorn(env)
+        process, port = start_gunicorn(ROOT, env)
         try:
             wait_ready(port)
             auth = {"Authorization": f"Bearer {seeded['key']}"}
@@ -219,7 +220,8 @@ def main() -> None:
     print(
         f"{args.rounds} rounds; per round {args.requests // args.rounds} requests to each fast "
         f"endpoint and {args.lists // args.rounds} to each list; client threads: {args.threads}; "
-        f"gunicorn workers: 2; SQLite; rate-limit storage {args.storage}"
+        f"gunicorn: 2 workers of 8 threads (as make run serves); SQLite; "
+        f"rate-limit storage {args.storage}"
     )
     print(
         f"load average before {load_before[0]:.2f} / {load_before[1]:.2f}, "
