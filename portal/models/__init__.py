@@ -8,6 +8,20 @@ from portal.models.company import DEFAULT_COMPANY_NAME, Company
 from portal.models.connect import Connection, Customer, Flow, Integration, IntegrationType
 from portal.models.environment import Environment
 from portal.models.external_integration import ExternalIntegration
+from portal.models.flexcharge import (
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    EvaluateState,
+    FlexChargeCredentials,
+    FlexChargeSettings,
+    FlexChargeSite,
+    Profile,
+    ProfileMode,
+    Transaction,
+    TransmitState,
+    WebhookEvent,
+)
 from portal.models.settings import SETTINGS_ID, AccountSettings
 from portal.models.user import Role, User, UserSession
 
@@ -24,12 +38,24 @@ __all__ = [
     "Company",
     "Connection",
     "Customer",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryState",
     "Environment",
+    "EvaluateState",
     "ExternalIntegration",
+    "FlexChargeCredentials",
+    "FlexChargeSettings",
+    "FlexChargeSite",
     "Flow",
     "Integration",
     "IntegrationType",
+    "Profile",
+    "ProfileMode",
     "Role",
+    "Transaction",
+    "TransmitState",
     "User",
     "UserSession",
+    "WebhookEvent",
 ]
