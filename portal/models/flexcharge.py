@@ -299,9 +299,7 @@ class Delivery(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    transaction_id: Mapped[int] = mapped_column(
-        ForeignKey("transactions.id", ondelete="CASCADE")
-    )
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     environment: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING.value)
