@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from limits.storage import storage_from_string
 
+from portal.clients.flexcharge import FlexChargeClient
 from portal.clients.stripe import StripeClient
 from portal.core.crypto import SecretBox, parse_keys
 from portal.core.throttle import LoginThrottle
 from portal.services.api_keys import ApiKeyAuthenticator
+from portal.services.flexcharge_access import DeliveryPolicy, FlexCharge
 from portal.services.providers import Provider, build_providers
 
 EXTENSION = "portal.collaborators"
@@ -23,18 +25,42 @@ EXTENSION = "portal.collaborators"
 
 @dataclass(frozen=True)
 class Collaborators:
-    """What the app builds once: the secret box, the throttle, the key check, the providers."""
+    """What the app builds once: the secret box, the throttle, the key check, the providers,
+    and FlexCharge's client with its delivery policy."""
 
     secret_box: SecretBox
     login_throttle: LoginThrottle
     api_key_authenticator: ApiKeyAuthenticator
     providers: Mapping[str, Provider]
+    flexcharge: FlexCharge
+
+
+def build_flexcharge(config: Mapping, box: SecretBox) -> FlexCharge:
+    """Build FlexCharge's client (both environments' base URLs) and the delivery policy."""
+    client = FlexChargeClient(
+        {
+            "sandbox": config["FLEXCHARGE_SANDBOX_API_BASE"],
+            "production": config["FLEXCHARGE_PRODUCTION_API_BASE"],
+        },
+        timeout=config["FLEXCHARGE_TIMEOUT"],
+        deadline=config["FLEXCHARGE_DEADLINE"],
+    )
+    policy = DeliveryPolicy(
+        max_attempts=max(1, config["DELIVERY_MAX_ATTEMPTS"]),
+        backoff_seconds=config["DELIVERY_BACKOFF_SECONDS"],
+        backoff_max_seconds=config["DELIVERY_BACKOFF_MAX_SECONDS"],
+        stale_seconds=config["DELIVERY_STALE_SECONDS"],
+        # A claim outlives any call (each ends within the deadline) by a wide margin.
+        lease_seconds=max(60.0, 4 * config["FLEXCHARGE_DEADLINE"]),
+    )
+    return FlexCharge(client=client, box=box, policy=policy)
 
 
 def build(config: Mapping) -> Collaborators:
     """Build every collaborator from the app's configuration."""
+    box = SecretBox(parse_keys(config["ENCRYPTION_KEYS"]))
     return Collaborators(
-        secret_box=SecretBox(parse_keys(config["ENCRYPTION_KEYS"])),
+        secret_box=box,
         login_throttle=LoginThrottle(
             # Its own connection to the shared limit storage (Redis in production).
             storage=storage_from_string(config["RATELIMIT_STORAGE_URI"]),
@@ -51,6 +77,7 @@ def build(config: Mapping) -> Collaborators:
         providers=build_providers(
             StripeClient(config["STRIPE_API_BASE"], config["STRIPE_TIMEOUT"])
         ),
+        flexcharge=build_flexcharge(config, box),
     )
 
 
@@ -82,3 +109,8 @@ def api_key_authenticator() -> ApiKeyAuthenticator:
 def providers() -> Mapping[str, Provider]:
     """Return the providers an external integration can use, by slug."""
     return collaborators().providers
+
+
+def flexcharge() -> FlexCharge:
+    """Return FlexCharge's client, the secret box and the delivery policy."""
+    return collaborators().flexcharge
