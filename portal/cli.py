@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
+from portal.jobs import job_queue
 from portal.schemas.accounts import NewUser
 from portal.schemas.base import field_errors
 from portal.services.actor import Actor
@@ -46,7 +47,29 @@ def rotate_keys_command() -> None:
     click.echo(f"Re-encrypted {report.total} row(s) with the newest encryption key.")
 
 
+@click.command("worker")
+@click.option("--threads", default=1, show_default=True, help="Deliveries run at once.")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run the periodic re-enqueue of stale deliveries (one worker needs it).",
+)
+@with_appcontext
+def worker_command(threads: int, periodic: bool) -> None:
+    """Run a background worker: deliveries to FlexCharge and the periodic re-enqueue."""
+    consumer = job_queue().huey.create_consumer(
+        workers=max(1, threads),
+        worker_type="thread",
+        periodic=periodic,
+        # An idle worker looks for new jobs at least once a second.
+        max_delay=1.0,
+    )
+    consumer.run()
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(rotate_keys_command)
+    app.cli.add_command(worker_command)
