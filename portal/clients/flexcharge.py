@@ -23,6 +23,9 @@ from typing import Any
 import requests
 
 logger = logging.getLogger(__name__)
+# urllib3 logs each request line at DEBUG, query string included, and /tokenize carries the
+# Tokenization key there (reference A.4): its debug lines never reach a log.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 #: FlexCharge's access tokens last 10 minutes (reference A.2).
 TOKEN_LIFETIME = timedelta(minutes=10)
