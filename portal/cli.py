@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
 from flask.cli import with_appcontext
@@ -58,6 +60,10 @@ def rotate_keys_command() -> None:
 @with_appcontext
 def worker_command(threads: int, periodic: bool) -> None:
     """Run a background worker: deliveries to FlexCharge and the periodic re-enqueue."""
+    # Huey reports each job it runs (task name and id only: jobs carry delivery ids).
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     consumer = job_queue().huey.create_consumer(
         workers=max(1, threads),
         worker_type="thread",
