@@ -136,7 +136,7 @@ class Totals:
 
     groups: list[Group]
     total: dict[str, Cell]
-    not_sent: list[tuple[str, str, int]]
+    not_sent: list[tuple[str, str, str, int]]
 
 
 def totals(filters: ReportFilter) -> Totals:
@@ -169,15 +169,17 @@ def totals(filters: ReportFilter) -> Totals:
             group.cells[category].add(count, row["currency"], amount)
             grand[category].add(count, row["currency"], amount)
     reasons = db.session.execute(
-        select(Transaction.transmit_reason, Transaction.profile, func.count())
+        select(Transaction.transmit_reason, Transaction.profile, site_label, func.count())
+        .select_from(Transaction)
+        .outerjoin(FlexChargeSite, FlexChargeSite.id == Transaction.site_id)
         .where(*conditions(filters), Transaction.transmit_state == TransmitState.NOT_SENT.value)
-        .group_by(Transaction.transmit_reason, Transaction.profile)
-        .order_by(func.count().desc())
+        .group_by(Transaction.transmit_reason, Transaction.profile, site_label)
+        .order_by(func.count().desc(), Transaction.transmit_reason)
     ).all()
     return Totals(
         list(groups.values()),
         grand,
-        [(code or "", profile, count) for code, profile, count in reasons],
+        [(code or "", profile, site, count) for code, profile, site, count in reasons],
     )
 
 
@@ -249,14 +251,15 @@ def per_day(filters: ReportFilter) -> list[Day]:
     """Return declines and FlexCharge approvals per day, for the chart (last days of range)."""
     declined = func.sum(case((Transaction.status == "declined", 1), else_=0))
     approved = func.sum(case((Transaction.evaluate_status == "APPROVED", 1), else_=0))
-    last_day = db.session.scalar(
-        select(func.max(Transaction.occurred_on)).where(*conditions(filters))
-    )
+    first_day, last_day = db.session.execute(
+        select(func.min(Transaction.occurred_on), func.max(Transaction.occurred_on)).where(
+            *conditions(filters)
+        )
+    ).one()
     if last_day is None:
         return []
-    first_day = last_day - timedelta(days=CHART_DAYS - 1)
-    if filters.since and filters.since > first_day:
-        first_day = filters.since
+    # The days that have transactions, at most the last CHART_DAYS of them.
+    first_day = max(first_day, last_day - timedelta(days=CHART_DAYS - 1))
     query = (
         select(Transaction.occurred_on, declined, approved)
         .where(*conditions(filters), and_(Transaction.occurred_on >= first_day))
@@ -289,7 +292,15 @@ def merchants_for_filter() -> list[tuple[str, str]]:
 
 def sites_for_filter(customer_id: int | None) -> list[tuple[int, str]]:
     """Return (id, URL) of the sites a filter may pick (one merchant's, or all)."""
-    query = select(FlexChargeSite.id, FlexChargeSite.url).order_by(FlexChargeSite.host)
+    query = (
+        select(FlexChargeSite.id, FlexChargeSite.url, Customer.name)
+        .join(Customer, Customer.id == FlexChargeSite.customer_id)
+        .order_by(FlexChargeSite.host, Customer.name_key)
+    )
     if customer_id is not None:
         query = query.where(FlexChargeSite.customer_id == customer_id)
-    return [(site_id, url) for site_id, url in db.session.execute(query.limit(500))]
+        return [(site_id, url) for site_id, url, _ in db.session.execute(query.limit(500))]
+    # Several merchants may sell on the same URL: name each site's merchant.
+    return [
+        (site_id, f"{url} ({name})") for site_id, url, name in db.session.execute(query.limit(500))
+    ]
