@@ -203,6 +203,7 @@ def load(port: int, make, count: int, threads: int, expected: int) -> float:
     failures: list[int] = []
 
     def client() -> None:
+        """Send this thread's share of the requests."""
         for _ in range(per_thread):
             status = make()
             if status != expected:

@@ -53,6 +53,7 @@ class FlexChargeError(Exception):
     """A call that did not succeed; the message is safe to show and to store."""
 
     def __init__(self, failure: Failure, message: str, status: int | None = None) -> None:
+        """Keep what went wrong, the message to show, and FlexCharge's status if it answered."""
         super().__init__(message)
         self.failure = failure
         self.message = message

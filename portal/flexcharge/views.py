@@ -176,6 +176,7 @@ def report_csv():
         )
 
     def generate() -> Iterator[str]:
+        """Yield the CSV in chunks of about 64 KB."""
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)

@@ -61,11 +61,13 @@ class JobQueue:
 
         @huey.task(name="flexcharge.deliver")
         def deliver(delivery_id: int) -> None:
+            """Deliver one outbox row."""
             with app.app_context():
                 tasks.deliver(self, delivery_id)
 
         @huey.periodic_task(REQUEUE_EVERY, name="flexcharge.requeue_stale")
         def requeue_stale() -> None:
+            """Enqueue rows left pending too long and rows whose worker died."""
             with app.app_context():
                 tasks.requeue_stale(self)
 

@@ -42,6 +42,7 @@ def bounded_text(label: str, max_length: int) -> AfterValidator:
     """Refuse text longer than the limit, naming the field."""
 
     def check(value: str | None) -> str | None:
+        """Refuse a value over the limit."""
         if value is not None and len(value) > max_length:
             raise explained("string_too_long", f"{label} must be at most {max_length} characters.")
         return value
@@ -53,6 +54,7 @@ def guid(label: str) -> AfterValidator:
     """Refuse a value that is not a GUID, naming the field and showing the shape."""
 
     def check(value: str | None) -> str | None:
+        """Refuse a value that is not a GUID; store it in lower case."""
         if value is not None and not GUID_RE.fullmatch(value):
             raise explained(
                 "string_pattern_mismatch", f"{label} must be a GUID like {GUID_EXAMPLE}."
@@ -206,6 +208,7 @@ def one_of(options, what: str) -> AfterValidator:
     allowed = frozenset(options)
 
     def check(value: str | None) -> str | None:
+        """Refuse a value that is not an option."""
         if value is not None and value not in allowed:
             raise explained("literal_error", f"Choose a {what} from the list.")
         return value

@@ -227,6 +227,7 @@ def _rules(data: dict[str, Any]) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
 
     def add(kind: str, loc: tuple, message: str) -> None:
+        """Record one error at a location."""
         errors.append(
             {
                 "type": PydanticCustomError(kind, message, {"explained": True}),
@@ -236,6 +237,7 @@ def _rules(data: dict[str, Any]) -> list[dict[str, Any]]:
         )
 
     def given(mapping: Any, *names: str) -> bool:
+        """Tell whether any of the names has a value in the mapping."""
         return isinstance(mapping, dict) and any(
             mapping.get(name) not in (None, "") for name in names
         )

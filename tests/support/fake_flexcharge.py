@@ -73,6 +73,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, owner: FakeFlexCharge, port: int) -> None:
+        """Listen on 127.0.0.1 at the port (0: a free one)."""
         self.owner = owner
         super().__init__(("127.0.0.1", port), _Handler)
 
@@ -246,10 +247,12 @@ class FakeFlexCharge:
             ]
 
     def _record(self, call: Call) -> None:
+        """Remember a call; handler threads call it."""
         with self._lock:
             self._calls.append(call)
 
     def _delay_for(self, path: str) -> float:
+        """Return how long an endpoint's answers wait."""
         with self._lock:
             return self._delays.get(path, 0.0)
 
@@ -289,11 +292,13 @@ class FakeFlexCharge:
         return 404, {"title": "Not Found"}
 
     def _authorized(self, environment: str, token: str) -> bool:
+        """Tell whether a bearer token was issued for the environment and is still valid."""
         with self._lock:
             issued = self._tokens.get(token)
         return issued is not None and issued[0] == environment and issued[1] > time.time()
 
     def _token(self, environment: str, body: Any) -> tuple[int, Any]:
+        """Answer /oauth2/token: any App key, any App secret without "denied" in it."""
         body = body if isinstance(body, dict) else {}
         key = body.get("AppKey") or body.get("appKey")
         secret = body.get("AppSecret") or body.get("appSecret")
@@ -316,6 +321,7 @@ class FakeFlexCharge:
         )
 
     def _tokenize(self, body: Any) -> tuple[int, Any]:
+        """Answer /tokenize: vault a Luhn-valid card, return its token."""
         card = ((body or {}).get("payment_method") or {}).get("credit_card") or {}
         number = str(card.get("number") or "")
         missing = [
@@ -346,6 +352,7 @@ class FakeFlexCharge:
         )
 
     def _transmit(self, body: Any) -> tuple[int, Any]:
+        """Answer /transmit: check the required fields, return a transmitId."""
         body = body if isinstance(body, dict) else {}
         transaction = body.get("transaction") or {}
         errors = {}
@@ -360,6 +367,7 @@ class FakeFlexCharge:
         return 200, _envelope(result="success", transmitId=str(uuid.uuid4()))
 
     def _evaluate(self, body: Any) -> tuple[int, Any]:
+        """Answer /evaluate: idempotent per key; decide as the sandbox does."""
         body = body if isinstance(body, dict) else {}
         key = body.get("idempotencyKey")
         if not key:
@@ -422,6 +430,7 @@ class FakeFlexCharge:
         self.refuse_connections()
 
     def __enter__(self) -> Self:
+        """Return the running fake."""
         return self
 
     def __exit__(
@@ -430,6 +439,7 @@ class FakeFlexCharge:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Stop the fake."""
         self.stop()
 
 
