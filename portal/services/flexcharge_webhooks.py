@@ -9,6 +9,7 @@ and order) is recorded once: the second one is "already applied".
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,7 +102,9 @@ def receive(
     if is_public_id(public_id, CUSTOMER_PREFIX):
         customer = db.session.scalar(select(Customer).where(Customer.public_id == public_id))
     if customer is None:
-        raise _refuse(actor, None, public_id, "unknown merchant")
+        # Only a well-formed id is recorded: anything may arrive in the URL (NUL bytes too).
+        shown = public_id if is_public_id(public_id, CUSTOMER_PREFIX) else "(not a merchant id)"
+        raise _refuse(actor, None, shown, "unknown merchant")
     verdict, _ = webhook_signatures.verify(_keys(customer, box), headers, body, host, now)
     if verdict is not webhook_signatures.Verdict.VALID:
         reasons = {
@@ -119,11 +122,14 @@ def receive(
     event = payload["Event"][:64]
     status = ORDER_EVENTS.get(event)
     order_id = str(payload.get("OrderId") or "")[:100]
+    external_id = str(payload.get("ExternalOrderId") or "")[:100]
+    if any(_has_control_characters(text) for text in (event, order_id, external_id)):
+        raise WebhookInvalid("The webhook's ids contain control characters.")
     if status is None:
         return Applied(event, False, "Not an order event; nothing to update.")
     if not order_id:
         raise WebhookInvalid("The order event names no OrderId.")
-    transaction = _transaction_of(customer, order_id, str(payload.get("ExternalOrderId") or ""))
+    transaction = _transaction_of(customer, order_id, external_id)
     db.session.add(
         WebhookEvent(
             customer_id=customer.id,
@@ -154,6 +160,11 @@ def receive(
     )
     db.session.commit()
     return Applied(event, True, f"Order status is now {status}.", transaction.id)
+
+
+def _has_control_characters(text: str) -> bool:
+    """Tell whether text holds control characters (a NUL byte cannot even be stored)."""
+    return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
 def _transaction_of(customer: Customer, order_id: str, external_order_id: str):

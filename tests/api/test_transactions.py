@@ -29,6 +29,9 @@ from tests.support.flexcharge import (
     transaction_body,
 )
 
+# Also run against PostgreSQL and Redis (the job store) in `make test-services`.
+pytestmark = pytest.mark.services
+
 URL = "/api/v1/transactions"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -337,7 +340,6 @@ def test_repeating_a_transaction_returns_the_first_answer_and_creates_nothing(
         assert db.session.scalar(select(func.count()).select_from(Delivery)) == 1
 
 
-@pytest.mark.services
 def test_concurrent_repeats_create_one_transaction(app, fake, world) -> None:
     body = transaction_body(world["merchant"])
 

@@ -24,6 +24,9 @@ from tests.support.flexcharge import (
     onboard,
 )
 
+# Also run against PostgreSQL and Redis (the job store) in `make test-services`.
+pytestmark = pytest.mark.services
+
 HOST = "localhost"
 
 
@@ -220,6 +223,11 @@ def test_signed_bodies_that_are_not_order_events(app, client, order) -> None:
     ):
         response = deliver(client, order["merchant"], body, sign_webhook(WEBHOOK_KEY, body, HOST))
         assert response.status_code == status, body
+    nul = event_body(order, OrderId="ab\u0000cd")
+    assert (
+        deliver(client, order["merchant"], nul, sign_webhook(WEBHOOK_KEY, nul, HOST)).status_code
+        == 400
+    )
     huge = b"x" * (70 * 1024)
     assert (
         deliver(client, order["merchant"], huge, sign_webhook(WEBHOOK_KEY, huge, HOST)).status_code

@@ -30,6 +30,9 @@ from tests.support.flexcharge import (
     transaction_body,
 )
 
+# Also run against PostgreSQL and Redis (the job store) in `make test-services`.
+pytestmark = pytest.mark.services
+
 
 @pytest.fixture
 def fake() -> Iterator[FakeFlexCharge]:
@@ -190,7 +193,6 @@ def test_backoff_doubles_is_capped_and_jittered() -> None:
     assert delays[-1] <= 600
 
 
-@pytest.mark.services
 def test_two_workers_never_deliver_the_same_row_twice(app, fake) -> None:
     ids = record(app, count=12, enqueue=lambda _id: None)
 

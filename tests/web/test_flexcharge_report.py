@@ -31,6 +31,9 @@ from tests.support.flexcharge import (
 )
 from tests.support.web import csrf_token
 
+# Also run against PostgreSQL and Redis (the job store) in `make test-services`.
+pytestmark = pytest.mark.services
+
 URL = "/connect/flexcharge/report"
 
 
