@@ -22,10 +22,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The web server and one background worker, together (Procfile, run by honcho).
 run: $(VENV)/.installed
 	$(BIN)/python -m portal.core.instance
 	$(FLASK) db upgrade
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --access-logfile - wsgi:app
+	$(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 # The end-to-end tests need a Chromium: Debian's when there is one, else one this target provides
 # (apt as root, else Playwright's download), else it stops and names the command to run.

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import cli, config
+from portal import cli, config, jobs
 from portal.api.provisioning.views import bp as provisioning_bp
 from portal.api.views import bp as api_bp
 from portal.api_keys.views import bp as api_keys_bp
@@ -21,6 +21,8 @@ from portal.connect.views import bp as connect_bp
 from portal.core import database, passwords
 from portal.extensions import csrf, db, limiter, login_manager, migrate
 from portal.external_integrations.views import bp as external_integrations_bp
+from portal.flexcharge.views import bp as flexcharge_bp
+from portal.flexcharge_webhooks.views import bp as flexcharge_webhooks_bp
 from portal.health.views import bp as health_bp
 from portal.home.views import bp as home_bp
 from portal.settings.views import bp as settings_bp
@@ -39,12 +41,14 @@ BLUEPRINTS = (
     companies_bp,
     audit_bp,
     connect_bp,
+    flexcharge_bp,
     api_keys_bp,
     auto_retries_bp,
     external_integrations_bp,
     settings_bp,
     api_bp,
     provisioning_bp,
+    flexcharge_webhooks_bp,
 )
 
 
@@ -60,6 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     check_secrets(app)
     register_extensions(app)
     register_services(app)
+    register_jobs(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_errorhandlers(app)
@@ -102,6 +107,11 @@ def register_services(app: Flask) -> None:
         app.config["PASSWORD_HASH_PARALLELISM"],
     )
     registry.register_services(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """Bind the background job queue (Huey) to the app; its store opens on first use."""
+    jobs.register(app)
 
 
 def register_blueprints(app: Flask) -> None:

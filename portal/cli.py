@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -9,6 +10,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from pydantic import ValidationError
 
+from portal.jobs import job_queue
 from portal.schemas.accounts import NewUser
 from portal.schemas.base import field_errors
 from portal.services import audit
@@ -69,8 +71,34 @@ def verify_audit_command() -> None:
     click.echo(f"The audit trail is intact: {report.checked} event(s) checked.")
 
 
+@click.command("worker")
+@click.option("--threads", default=1, show_default=True, help="Deliveries run at once.")
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run the periodic re-enqueue of stale deliveries (one worker needs it).",
+)
+@with_appcontext
+def worker_command(threads: int, periodic: bool) -> None:
+    """Run a background worker: deliveries to FlexCharge and the periodic re-enqueue."""
+    # Huey reports each job it runs (task name and id only: jobs carry delivery ids).
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    consumer = job_queue().huey.create_consumer(
+        workers=max(1, threads),
+        worker_type="thread",
+        periodic=periodic,
+        # An idle worker looks for new jobs at least once a second.
+        max_delay=1.0,
+    )
+    consumer.run()
+
+
 def register(app: Flask) -> None:
     """Add the commands to the app's CLI."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(rotate_keys_command)
     app.cli.add_command(verify_audit_command)
+    app.cli.add_command(worker_command)

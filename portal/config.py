@@ -34,6 +34,14 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
     "PORTAL_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),
     "PORTAL_DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", float),
+    "FLEXCHARGE_SANDBOX_API_BASE": ("FLEXCHARGE_SANDBOX_API_BASE", str),
+    "FLEXCHARGE_PRODUCTION_API_BASE": ("FLEXCHARGE_PRODUCTION_API_BASE", str),
+    "PORTAL_FLEXCHARGE_TIMEOUT": ("FLEXCHARGE_TIMEOUT", float),
+    "PORTAL_FLEXCHARGE_DEADLINE": ("FLEXCHARGE_DEADLINE", float),
+    "PORTAL_JOBS_STORE": ("JOBS_STORE", str),
+    "PORTAL_DELIVERY_MAX_ATTEMPTS": ("DELIVERY_MAX_ATTEMPTS", int),
+    "PORTAL_DELIVERY_BACKOFF_SECONDS": ("DELIVERY_BACKOFF_SECONDS", float),
+    "PORTAL_DELIVERY_STALE_SECONDS": ("DELIVERY_STALE_SECONDS", float),
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
@@ -109,6 +117,22 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "PASSWORD_HASH_TIME_COST": None,
         "PASSWORD_HASH_MEMORY_KIB": None,
         "PASSWORD_HASH_PARALLELISM": None,
+        # FlexCharge (reference A.1): one base URL per environment, timeouts per call.
+        "FLEXCHARGE_SANDBOX_API_BASE": "https://api-sandbox.flex-charge.com/v1",
+        "FLEXCHARGE_PRODUCTION_API_BASE": "https://api.flex-charge.com/v1",
+        "FLEXCHARGE_TIMEOUT": 5.0,
+        "FLEXCHARGE_DEADLINE": 10.0,
+        # The job queue's store: SQLite beside the database by default, or redis://...
+        "JOBS_STORE": f"sqlite:///{Path(instance_path) / 'jobs.db'}",
+        "JOBS_QUEUE_NAME": "portal",
+        # Deliveries: attempts before "failed", the first retry's delay (doubling, with
+        # jitter, capped at an hour), and how long a row may stay pending before the
+        # periodic task enqueues it again.
+        "DELIVERY_MAX_ATTEMPTS": 8,
+        "DELIVERY_BACKOFF_SECONDS": 30.0,
+        "DELIVERY_BACKOFF_MAX_SECONDS": 3600.0,
+        "DELIVERY_STALE_SECONDS": 120.0,
+        "REPORT_PAGE_SIZE": 50,
     }
 
 

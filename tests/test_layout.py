@@ -19,6 +19,8 @@ BLUEPRINTS = {
     "companies",
     "connect",
     "external_integrations",
+    "flexcharge",
+    "flexcharge_webhooks",
     "health",
     "home",
     "settings",
@@ -61,7 +63,7 @@ def test_services_and_core_never_import_flask(path: Path) -> None:
 
 @pytest.mark.parametrize("path", sources(*LOWER_LAYERS), ids=str)
 def test_lower_layers_never_import_upwards(path: Path) -> None:
-    upward = {f"portal.{name}" for name in (*BLUEPRINTS, "web", "cli")}
+    upward = {f"portal.{name}" for name in (*BLUEPRINTS, "web", "cli", "jobs")}
     imports = {module for module in imported_modules(path) if module.startswith("portal.")}
     assert not {m for m in imports if any(m == u or m.startswith(u + ".") for u in upward)}
 

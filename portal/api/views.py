@@ -39,3 +39,7 @@ def me():
         company={"id": key.company_id, "name": key.company_name},
         environment=key.environment,
     )
+
+
+# The transaction API registers its views on this blueprint.
+from portal.api import transactions  # noqa: E402, F401

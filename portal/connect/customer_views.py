@@ -57,4 +57,6 @@ def create_customer():
 def customer(customer_id: str):
     """Show a customer's landing page: its integrations in the main area and the side panel."""
     customer = customers.get_customer(customer_id)
-    return render_template("connect/customer.html", customer=customer, current=None)
+    return render_template(
+        "connect/customer.html", customer=customer, current=None, tab="integrations"
+    )

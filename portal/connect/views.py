@@ -11,6 +11,7 @@ from portal.connect import customer_views  # noqa: F401
 from portal.connect import integration_views  # noqa: F401
 from portal.connect import connection_views  # noqa: F401
 from portal.connect import flow_views  # noqa: F401
+from portal.connect import flexcharge_views  # noqa: F401
 
 # isort: on
 

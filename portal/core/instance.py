@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet
 
 from portal.config import API_KEY_PEPPER_FILE, ENCRYPTION_KEYS_FILE, SECRET_KEY_FILE
 
-DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+# The project root's instance/ folder, where Flask looks (portal/core/instance.py -> root).
+DEFAULT_INSTANCE = Path(__file__).resolve().parents[2] / "instance"
 
 
 def write_secret_file(path: Path, value: str) -> bool:

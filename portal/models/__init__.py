@@ -15,6 +15,20 @@ from portal.models.connect import (
 )
 from portal.models.environment import Environment
 from portal.models.external_integration import ExternalIntegration
+from portal.models.flexcharge import (
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    EvaluateState,
+    FlexChargeCredentials,
+    FlexChargeSettings,
+    FlexChargeSite,
+    Profile,
+    ProfileMode,
+    Transaction,
+    TransmitState,
+    WebhookEvent,
+)
 from portal.models.idempotency import IdempotencyKey
 from portal.models.settings import SETTINGS_ID, AccountSettings
 from portal.models.user import Role, User, UserSession
@@ -35,14 +49,26 @@ __all__ = [
     "Company",
     "Connection",
     "Customer",
+    "Delivery",
+    "DeliveryKind",
+    "DeliveryState",
     "Environment",
+    "EvaluateState",
     "ExternalIntegration",
+    "FlexChargeCredentials",
+    "FlexChargeSettings",
+    "FlexChargeSite",
     "Flow",
     "IdempotencyKey",
     "Integration",
     "IntegrationType",
     "MetaKind",
+    "Profile",
+    "ProfileMode",
     "Role",
+    "Transaction",
+    "TransmitState",
     "User",
     "UserSession",
+    "WebhookEvent",
 ]

@@ -14,10 +14,12 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from portal.clients.flexcharge import FlexChargeClient
 from portal.clients.stripe import StripeClient
 from portal.core.crypto import SecretBox, parse_keys
 from portal.core.throttle import LoginThrottle
 from portal.services.api_keys import ApiKeyAuthenticator, FailureLimits
+from portal.services.flexcharge_access import DeliveryPolicy, FlexCharge
 from portal.services.providers import Provider, build_providers
 
 EXTENSION = "portal.collaborators"
@@ -25,20 +27,44 @@ EXTENSION = "portal.collaborators"
 
 @dataclass(frozen=True)
 class Collaborators:
-    """What the app builds once: the secret box, the throttle, the key check, the providers."""
+    """What the app builds once: the secret box, the throttle, the key check, the providers,
+    and FlexCharge's client with its delivery policy."""
 
     secret_box: SecretBox
     login_throttle: LoginThrottle
     api_key_authenticator: ApiKeyAuthenticator
     providers: Mapping[str, Provider]
+    flexcharge: FlexCharge
+
+
+def build_flexcharge(config: Mapping, box: SecretBox) -> FlexCharge:
+    """Build FlexCharge's client (both environments' base URLs) and the delivery policy."""
+    client = FlexChargeClient(
+        {
+            "sandbox": config["FLEXCHARGE_SANDBOX_API_BASE"],
+            "production": config["FLEXCHARGE_PRODUCTION_API_BASE"],
+        },
+        timeout=config["FLEXCHARGE_TIMEOUT"],
+        deadline=config["FLEXCHARGE_DEADLINE"],
+    )
+    policy = DeliveryPolicy(
+        max_attempts=max(1, config["DELIVERY_MAX_ATTEMPTS"]),
+        backoff_seconds=config["DELIVERY_BACKOFF_SECONDS"],
+        backoff_max_seconds=config["DELIVERY_BACKOFF_MAX_SECONDS"],
+        stale_seconds=config["DELIVERY_STALE_SECONDS"],
+        # A claim outlives any call (each ends within the deadline) by a wide margin.
+        lease_seconds=max(60.0, 4 * config["FLEXCHARGE_DEADLINE"]),
+    )
+    return FlexCharge(client=client, box=box, policy=policy)
 
 
 def build(config: Mapping) -> Collaborators:
     """Build every collaborator from the app's configuration."""
     # One connection (pool) to the shared limit storage: Redis in production.
     storage = storage_from_string(config["RATELIMIT_STORAGE_URI"])
+    box = SecretBox(parse_keys(config["ENCRYPTION_KEYS"]))
     return Collaborators(
-        secret_box=SecretBox(parse_keys(config["ENCRYPTION_KEYS"])),
+        secret_box=box,
         login_throttle=LoginThrottle(
             storage=storage,
             failures_before_backoff=config["LOGIN_FAILURES_BEFORE_BACKOFF"],
@@ -63,6 +89,7 @@ def build(config: Mapping) -> Collaborators:
                 config["STRIPE_API_BASE"], config["STRIPE_TIMEOUT"], config["STRIPE_DEADLINE"]
             )
         ),
+        flexcharge=build_flexcharge(config, box),
     )
 
 
@@ -99,3 +126,8 @@ def providers() -> Mapping[str, Provider]:
 def api_key_pepper() -> bytes:
     """Return the server-side key of the API-key hashes."""
     return collaborators().api_key_authenticator.pepper
+
+
+def flexcharge() -> FlexCharge:
+    """Return FlexCharge's client, the secret box and the delivery policy."""
+    return collaborators().flexcharge

@@ -39,6 +39,7 @@ class NavItem:
 
 NAVIGATION = (
     NavItem("Connect", "connect.index", "Connect"),
+    NavItem("FlexCharge report", "flexcharge.report_page", "Connect"),
     NavItem("Integrations", "api_keys.index", "Account Settings", also=("auto_retries",)),
     NavItem("Companies", "companies.index", "Account Settings", ADMINS),
     NavItem("Account settings", "settings.index", "Account Settings", ADMINS),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import runpy
 from datetime import timedelta
 from pathlib import Path
@@ -173,11 +174,26 @@ def test_every_api_endpoint_authenticates_itself_and_refuses_anonymous_requests(
         # Protected for the deny-by-default walk: not public, and answers its own 401.
         assert not is_public(view), rule.endpoint
         assert getattr(view, "handles_own_auth", False), rule.endpoint
-        url = rule.rule.replace("<int:", "<").replace("<", "").replace(">", "")
+        url = re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method)
             assert response.status_code == 401, (rule.endpoint, method)
             assert response.mimetype == "application/json"
+
+
+def test_the_flexcharge_webhook_authenticates_by_signature_and_never_by_api_key(
+    app: Flask, client: FlaskClient, key: str
+) -> None:
+    """The webhook is not an API-key endpoint: its HMAC signature is its only credential."""
+    view = app.view_functions["flexcharge_webhooks.receive"]
+    assert not is_public(view) and getattr(view, "handles_own_auth", False)
+    with app.app_context():
+        merchant = factories.make_customer("Webhook Merchant").public_id
+    url = f"/api/flexcharge/webhooks/{merchant}"
+    for headers in ({}, bearer(key), basic(key)):
+        response = client.post(url, data='{"Event":"order.completed"}', headers=headers)
+        assert response.status_code == 401
+        assert response.get_json()["errorCode"] == 1000
 
 
 def access_log_line(tmp_path, settings: dict, key: str) -> str:

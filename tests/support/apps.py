@@ -34,6 +34,13 @@ def overrides(database_url: str, **extra) -> dict:
         "PASSWORD_HASH_TIME_COST": 1,
         "PASSWORD_HASH_MEMORY_KIB": 8,
         "PASSWORD_HASH_PARALLELISM": 1,
+        # Tests run the queue's jobs themselves (run_jobs): in this process, or on Redis in
+        # `make test-services`, each app on a queue of its own.
+        "JOBS_STORE": TEST_REDIS_URL or "memory://",
+        "JOBS_QUEUE_NAME": "test-" + uuid.uuid4().hex,
+        # No real FlexCharge is ever called from a test: tests that need one start a fake.
+        "FLEXCHARGE_SANDBOX_API_BASE": "http://127.0.0.1:9/sandbox/v1",
+        "FLEXCHARGE_PRODUCTION_API_BASE": "http://127.0.0.1:9/production/v1",
         **extra,
     }
 

@@ -18,6 +18,9 @@ PUBLIC = {
     "health.healthz",
     "health.readyz",
 }
+#: Endpoints authenticated by a signature on the request itself (FlexCharge's webhooks):
+#: not public, never the session, and an unsigned request gets the JSON 401.
+SIGNED = {"flexcharge_webhooks.receive"}
 #: Blueprints whose every endpoint is for admins only (system configuration).
 ADMIN_BLUEPRINTS = {"users", "companies", "audit", "external_integrations", "settings"}
 
@@ -39,7 +42,11 @@ def test_every_non_public_endpoint_sends_anonymous_users_to_sign_in(
         if endpoint in PUBLIC:
             continue
         response = client.open(url, method=method)
-        if url.startswith("/api/"):
+        if endpoint in SIGNED:
+            assert getattr(app.view_functions[endpoint], "handles_own_auth", False), endpoint
+            assert response.status_code == 401, (endpoint, method)
+            assert response.get_json()["errorCode"] == 1000
+        elif url.startswith("/api/"):
             assert response.status_code == 401, (endpoint, method)
         else:
             assert response.status_code in (302, 303), (endpoint, method, response.status_code)

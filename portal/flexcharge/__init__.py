@@ -1,0 +1,1 @@
+"""FlexCharge under Connect: the report of transactions, and retrying failed deliveries."""
