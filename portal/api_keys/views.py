@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, url_for
+from flask import Blueprint, flash, request, url_for
 
 from portal.schemas.api_keys import ApiKeyInput
 from portal.services import api_keys, companies
@@ -25,9 +25,13 @@ def company_choices() -> list[tuple[int, str]]:
 
 @bp.get("/")
 def index():
-    """Show the API keys tab."""
+    """Show the API keys tab, sorted by the column named in the URL."""
+    sort = api_keys.parse_sort(request.args.get("sort"))
     return render_page_or_partial(
-        "api_keys/index.html", "api_keys/_list.html", api_keys=api_keys.list_api_keys()
+        "api_keys/index.html",
+        "api_keys/_list.html",
+        api_keys=api_keys.list_api_keys(sort),
+        sort=sort,
     )
 
 

@@ -9,22 +9,21 @@ from portal.connect.helpers import CUSTOMER
 from portal.services import companies, customers
 from portal.web.access import writer_required
 from portal.web.actor import current_actor
-from portal.web.forms import shown
+from portal.web.forms import cursor, shown
 from portal.web.htmx import render_page_or_partial
 from portal.web.responses import dialog, done, submit
 
 
-def _cursor(name: str) -> int | None:
-    """Read a pagination cursor from the query string (ignore anything but a number)."""
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
-
-
 @bp.get("/")
 def index():
-    """List customers, searched by name or id as the user types, a page at a time."""
+    """List customers, searched by name or id as the user types, sorted, a page at a time."""
     search = request.args.get("q", "")
-    page = customers.list_customers(search, after=_cursor("after"), before=_cursor("before"))
+    page = customers.list_customers(
+        search,
+        sort=customers.parse_sort(request.args.get("sort")),
+        after=cursor("after"),
+        before=cursor("before"),
+    )
     return render_page_or_partial(
         "connect/index.html", "connect/_customers.html", page=page, search=search
     )

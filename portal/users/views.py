@@ -10,7 +10,7 @@ from portal.services import users
 from portal.services.errors import DomainError
 from portal.web.access import admin_required
 from portal.web.actor import current_actor
-from portal.web.forms import read, shown
+from portal.web.forms import cursor, read, shown
 from portal.web.htmx import render_page_or_partial
 from portal.web.responses import attempt, confirm, dialog, done, row_or_redirect, submit
 
@@ -29,15 +29,19 @@ def user_row(user, status: int = 200):
 @bp.get("/")
 @admin_required
 def index():
-    """List users, searched by e-mail as you type, fifty a page."""
+    """List users, searched by e-mail as you type and sorted by a column, fifty a page."""
     search = request.args.get("q", "").strip()[:254]
-    after = request.args.get("after", "")[:254] or None
+    page = users.list_users(
+        search,
+        sort=users.parse_sort(request.args.get("sort")),
+        after=cursor("after"),
+        before=cursor("before"),
+    )
     return render_page_or_partial(
         "users/index.html",
         "users/_results.html",
-        page=users.list_users(search, after=after),
+        page=page,
         search=search,
-        after=after,
         role_choices=ROLE_CHOICES,
     )
 

@@ -27,6 +27,10 @@ CHROMIUM_ARGS = [
 
 expect.set_options(timeout=10_000)
 
+#: The two widths every page is designed and checked at.
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
 DUPLICATE_IDS = """() => {
   const seen = new Set(), repeated = new Set();
   for (const node of document.querySelectorAll("[id]")) {

@@ -380,7 +380,9 @@ def test_the_details_page_shows_who_and_when_and_the_history(app, client, admin)
     for text in ("<h1>Main</h1>", ">Active<", "Live", f"sk_live_...{key[-4:]}", "by system"):
         assert text in page
     assert "admin" in page  # the activation was by the signed-in admin
-    assert "external_integration.create" in page and "external_integration.activate" in page
+    # The history names actions for people, not by their codes.
+    assert "Stripe integration added" in page and "External integration activated" in page
+    assert "external_integration.create" not in page
     assert "[redacted]" in page
     assert key not in page
 
