@@ -240,6 +240,25 @@
     );
   });
 
+  // ---- Tables wider than the screen scroll in their container; while one does, it is a
+  // focusable region (named by its data-label) so the keyboard can scroll it as well.
+  function markScrollers() {
+    document.querySelectorAll(".table-wrap[data-label]").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", wrap.getAttribute("data-label"));
+        wrap.setAttribute("tabindex", "0");
+      } else {
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+        wrap.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", markScrollers);
+  document.addEventListener("htmx:afterSettle", markScrollers);
+  window.addEventListener("resize", markScrollers);
+
   // ---- Menus and the navigation drawer (popovers) ----------------------------------------
   // A row's actions menu sits under its button. Browsers with CSS anchor positioning place it
   // themselves; elsewhere it is placed here when it opens.

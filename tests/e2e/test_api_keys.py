@@ -78,7 +78,7 @@ def test_generate_an_api_key_see_it_once_copy_it_use_it_and_delete_it(
 
     status, body = call_me(live_server.url, key)
     assert status == 401
-    assert body["error"]["code"] == "unauthorized"
+    assert body["errorMessage"] == "A valid API key is required."
 
 
 def test_dialogs_take_focus_and_close_with_escape_leaving_no_key_behind(

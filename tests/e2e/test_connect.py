@@ -178,6 +178,9 @@ def test_page_through_customers_with_the_keyboard(page: Page, make_user, app: Fl
     # The last page has no Next link: the results take the focus, not the top of the page.
     expect(results).to_be_focused()
     page.keyboard.press("Tab")
+    expect(results.get_by_role("link", name="Name")).to_be_focused()  # the first column's sort
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
     expect(results.get_by_role("link", name="Customer 50")).to_be_focused()
 
 
@@ -201,7 +204,9 @@ def test_editing_a_connection_changes_only_what_the_user_touched(
     page.goto(url)
 
     def edit(change) -> None:
-        page.get_by_role("button", name="Edit connection").click()
+        # A row with three actions keeps them in its actions menu.
+        page.get_by_role("button", name="Actions for connection").click()
+        page.get_by_role("link", name="Edit connection").click()
         dialog = page.get_by_role("dialog", name="Edit Connection")
         change(dialog)
         # The previous edit's toast may still show: wait for this save's own redirect.

@@ -65,7 +65,8 @@ WATCHER = """
   window.__axeCheck = (reason) => { clearTimeout(timer); return check(reason); };
   window.addEventListener("load", () => soon("load"));
   document.addEventListener("htmx:afterSettle", () => soon("after an htmx swap"));
-  document.addEventListener("toggle", (event) => soon("a " + event.target.tagName.toLowerCase() + " toggled"), true);
+  const toggled = (event) => soon("a " + event.target.tagName.toLowerCase() + " toggled");
+  document.addEventListener("toggle", toggled, true);
   document.addEventListener("close", () => soon("a dialog closed"), true);
 })();
 """
