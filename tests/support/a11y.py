@@ -72,6 +72,12 @@ WATCHER = """
 """
 
 
+def check_now(page: Page, reason: str = "an explicit check") -> None:
+    """Run axe on the page now and wait until its violations are reported to the watch."""
+    page.wait_for_load_state()
+    page.evaluate("(reason) => window.__axeCheck && window.__axeCheck(reason)", reason)
+
+
 @dataclass
 class AxeWatch:
     """Collect axe-core violations from every page of one browser context."""
@@ -94,8 +100,7 @@ class AxeWatch:
 
     def check(self, page: Page, reason: str = "an explicit check") -> None:
         """Run axe on the page now and wait for the answer."""
-        page.wait_for_load_state()
-        page.evaluate("(reason) => window.__axeCheck && window.__axeCheck(reason)", reason)
+        check_now(page, reason)
 
     def finish(self, context: BrowserContext) -> list[str]:
         """Check every open page once more, then return every violation seen (no repeats)."""
