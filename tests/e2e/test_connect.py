@@ -231,3 +231,41 @@ def test_editing_a_connection_changes_only_what_the_user_touched(
         stored = db.session.scalar(select(Connection).where(Connection.public_id == public_id))
         assert not stored.test_mode and stored.scheduler_enabled
         assert stored.disabled_transaction_types == ["payout"]
+
+
+def test_sort_customers_by_a_column_with_the_sort_in_the_url(
+    page: Page, make_user, app: Flask
+) -> None:
+    email = make_user("viewer")
+    with app.app_context():
+        for index in range(30):
+            factories.make_customer(f"Customer {index:02d}")
+    sign_in_as(page, email)
+    page.goto("/connect/")
+    results = page.get_by_role("region", name="Customers", exact=True)
+    names = results.locator("tbody td.name")
+    expect(names.first).to_have_text("Customer 00")
+    header = page.get_by_role("columnheader", name="Name")
+    expect(header).to_have_attribute("aria-sort", "ascending")
+
+    # A click on the column sorts the other way; the address says so.
+    header.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=-name"))
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(names.first).to_have_text("Customer 29")
+    # Keyset pages follow the sort, and the search keeps it.
+    page.get_by_role("link", name="Next").click()
+    expect(names.first).to_have_text("Customer 04")
+    page.get_by_role("searchbox", name="Search customers").fill("Customer 1")
+    expect(names.first).to_have_text("Customer 19")
+
+    # Newest first, by "Created"; reloading the address shows the same order.
+    page.get_by_role("columnheader", name="Created").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=created"))
+    page.get_by_role("columnheader", name="Created").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=-created"))
+    page.reload()
+    expect(names.first).to_have_text("Customer 19")
+    expect(page.get_by_role("columnheader", name="Created")).to_have_attribute(
+        "aria-sort", "descending"
+    )

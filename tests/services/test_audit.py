@@ -43,3 +43,39 @@ def test_times_are_utc_aware(app_context) -> None:
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(AuditEvent, event.id).created_at.utcoffset().total_seconds() == 0
+
+
+def test_actions_objects_and_outcomes_are_named_for_people() -> None:
+    providers = {"stripe": "Stripe"}
+    added = audit.action_name("external_integration.create", {"provider": "stripe"}, providers)
+    assert added == "Stripe integration added"
+    assert audit.action_name("api_key.generate") == "API key generated"
+    assert audit.action_name("connection.update") == "Connection updated"
+    assert audit.action_name("auth.sign_in") == "Sign-in"
+    # A new feature's codes read well before anyone names them here.
+    assert audit.action_name("flexcharge_profile.switch_off") == "FlexCharge profile switch off"
+    assert audit.object_name("ExternalIntegration") == "External integration"
+    assert audit.object_name("ApiKey") == "API key"
+    assert audit.outcome_name("failure") == ("Failed", "danger")
+    assert audit.outcome_name("odd_thing") == ("Odd thing", "neutral")
+
+
+def test_changes_read_as_before_and_after_with_plain_values() -> None:
+    update = AuditEvent(
+        action="connection.update",
+        changes={"name": ["A", "B"], "test_mode": [True, False], "password": "[redacted]"},
+    )
+    rows = audit.changes_of(update)
+    assert [(row.field, row.before, row.after) for row in rows] == [
+        ("Name", "A", "B"),
+        ("Test mode", "Yes", "No"),
+        ("Password", None, "[redacted]"),
+    ]
+    # A create records the values it set: a two-item list is a value, not a before/after.
+    create = AuditEvent(
+        action="flow.create", changes={"transaction_types": ["refund", "payout"], "x": None}
+    )
+    assert [(row.before, row.after) for row in audit.changes_of(create)] == [
+        (None, "refund, payout"),
+        (None, "—"),
+    ]

@@ -62,13 +62,13 @@ def main() -> None:
                     page.wait_for_load_state("networkidle")
                     target = options.out / f"{name}-{width}{suffix}.png"
                     page.screenshot(path=str(target))
-                    print(f"{target} ({target.stat().st_size // 1024} KB)")  # noqa: T201
+                    print(f"{target} ({target.stat().st_size // 1024} KB)")
                 page.goto(showcase.pages["integration"])
                 page.get_by_role("button", name="Add Connection").click()
                 page.get_by_role("dialog", name="Add Connection").wait_for()
                 target = options.out / f"dialog-{width}{suffix}.png"
                 page.screenshot(path=str(target))
-                print(f"{target} ({target.stat().st_size // 1024} KB)")  # noqa: T201
+                print(f"{target} ({target.stat().st_size // 1024} KB)")
                 context.close()
             browser.close()
 
