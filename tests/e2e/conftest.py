@@ -42,7 +42,8 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
 def new_page(browser: Browser, live_server: LiveServer):
     """Return a factory of pages, each in its own browser context (its own cookies).
 
-    Pages are 1440 x 900 unless a test asks for another viewport (``new_page(viewport=...)``).
+    Pages are 1440 x 900 in the light colour scheme unless a test asks otherwise
+    (``new_page(viewport=PHONE, color_scheme="dark")``).
     Every page is checked by axe-core after it loads and after every htmx swap or dialog
     change (tests/support/a11y.py): any violation fails the test, as does a CSP violation or
     an id used twice.
@@ -56,10 +57,11 @@ def new_page(browser: Browser, live_server: LiveServer):
         if message.type == "error" and "Content Security Policy" in message.text:
             violations.append(message.text)
 
-    def _new_page(viewport: dict[str, int] | None = None) -> Page:
+    def _new_page(viewport: dict[str, int] | None = None, color_scheme: str = "light") -> Page:
         context = browser.new_context(
             base_url=live_server.url,
             viewport=viewport or DESKTOP,
+            color_scheme=color_scheme,
             # No transitions: axe measures colour contrast on the final colours.
             reduced_motion="reduce",
         )

@@ -35,9 +35,9 @@ def showcase(app: Flask) -> Showcase:
     return seed(app)
 
 
-def signed_in(new_page, width: str) -> Page:
+def signed_in(new_page, width: str, color_scheme: str = "light") -> Page:
     """Return a page of the given width, signed in as the showcase's administrator."""
-    page = new_page(viewport=WIDTHS[width])
+    page = new_page(viewport=WIDTHS[width], color_scheme=color_scheme)
     sign_in_as(page, ADMIN)
     return page
 
@@ -53,9 +53,11 @@ def refuse_empty(page: Page, dialog, spec: Dialog) -> None:
     expect(dialog.locator(".field-error").first).to_be_visible()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_the_screen(new_page, showcase: Showcase, width: str) -> None:
-    page = signed_in(new_page, width)
+@pytest.mark.parametrize(
+    ("width", "scheme"), [("1440", "light"), ("390", "light"), ("1440", "dark")]
+)
+def test_every_page_fits_the_screen(new_page, showcase: Showcase, width: str, scheme: str) -> None:
+    page = signed_in(new_page, width, scheme)
     for name, url in showcase.pages.items():
         page.goto(url)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
