@@ -26,6 +26,7 @@ from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.extensions import db
 from portal.models import Customer
 from portal.models.base import utcnow
+from portal.schemas.accounts import NewUser
 from portal.services import customers, setup, users
 from portal.services.actor import Actor
 
@@ -86,7 +87,8 @@ def build(size: int, folder: str):
         upgrade()
         setup.ensure_account(Actor.system("benchmark"))
         db.session.commit()
-        users.create_user(Actor.system("benchmark"), "bench@example.com", PASSWORD, "viewer")
+        viewer = NewUser(email="bench@example.com", password=PASSWORD, role="viewer")
+        users.create_user(Actor.system("benchmark"), viewer)
         started = time.perf_counter()
         seed(size)
         print(f"seeded {size:,} customers in {time.perf_counter() - started:.1f} s")
@@ -114,7 +116,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=100, help="requests per page and size")
     args = parser.parse_args()
-    paths = ["/connect/", "/connect/?q=acme%20pay"]
+    paths = [
+        "/connect/",
+        "/connect/?q=acme%20pay",
+        "/connect/?sort=-name",
+        "/connect/?sort=-created",
+        "/connect/?sort=-created&after=50",
+    ]
     with tempfile.TemporaryDirectory() as folder:
         clients = {size: build(size, folder) for size in SIZES}
         timings: dict[tuple[int, str], list[float]] = {
@@ -135,7 +143,7 @@ def main() -> None:
         low = statistics.median(timings[(small, path)])
         high = statistics.median(timings[(large, path)])
         print(
-            f"GET {path:<24} {small:,}: {low:6.2f} ms   {large:,}: {high:6.2f} ms   "
+            f"GET {path:<34} {small:,}: {low:6.2f} ms   {large:,}: {high:6.2f} ms   "
             f"ratio {high / low:.2f}"
         )
     ratio = statistics.median(timings[(large, paths[0])]) / statistics.median(

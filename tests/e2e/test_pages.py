@@ -117,6 +117,18 @@ def test_every_dialog_as_a_modal_and_every_confirmation(
         check_now(page, f"{spec.name} refused, as a modal")
         dialog.get_by_role("button", name="Close", exact=True).click()
         expect(page.locator("dialog")).to_have_count(0)
+    # The one dialog that follows a save: a new API key, shown once.
+    page.goto(showcase.pages["api-keys"])
+    page.get_by_role("button", name="Generate API key").click()
+    dialog = page.get_by_role("dialog", name="Generate API key")
+    dialog.get_by_label("Name").fill(f"Key at {width}")
+    dialog.get_by_role("button", name="Generate").click()
+    shown = page.get_by_role("dialog", name="API key generated")
+    expect(shown).to_be_visible()
+    assert_fits(page, "API key generated")
+    check_now(page, "API key generated")
+    shown.get_by_role("button", name="Close").click()
+    expect(page.locator("dialog")).to_have_count(0)
     for title, url in showcase.confirms:
         page.goto(url)  # as a page of its own
         expect(page.get_by_role("dialog")).to_be_visible()

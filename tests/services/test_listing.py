@@ -12,7 +12,7 @@ from portal.services import api_keys, customers, external_integrations, users
 from portal.services.listing import Sort, parse_sort
 from tests import factories
 
-pytestmark = pytest.mark.usefixtures("app_context")
+pytestmark = [pytest.mark.usefixtures("app_context"), pytest.mark.services]
 
 SORTS = {"name": (), "created": ()}
 
