@@ -269,3 +269,24 @@ def test_sort_customers_by_a_column_with_the_sort_in_the_url(
     expect(page.get_by_role("columnheader", name="Created")).to_have_attribute(
         "aria-sort", "descending"
     )
+
+
+def test_a_connection_a_flow_uses_offers_no_delete_and_says_why(
+    page: Page, make_user, app: Flask
+) -> None:
+    email = make_user("editor")
+    with app.app_context():
+        integration = factories.make_integration(factories.make_customer("Flow Payer"))
+        used = factories.make_connection(integration, name="Primary")
+        factories.make_connection(integration, name="Spare")
+        factories.make_flow(integration, used, name="Debits")
+        url = f"/connect/customers/{integration.customer.public_id}/integrations/{integration.id}"
+    sign_in_as(page, email)
+    page.goto(url)
+    page.get_by_role("button", name="Actions for connection Primary").click()
+    delete = page.get_by_role("button", name="Delete connection Primary")
+    expect(delete).to_be_disabled()
+    expect(delete).to_have_accessible_description(re.compile("Default connection of “Debits”"))
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Actions for connection Spare").click()
+    expect(page.get_by_role("link", name="Delete connection Spare")).to_be_visible()
