@@ -213,3 +213,18 @@ def test_a_refused_form_puts_the_focus_on_the_first_field_in_error(page: Page, m
     confirm = dialog.get_by_label("Confirm password")
     expect(confirm).to_be_focused()
     expect(confirm).to_have_accessible_description("The passwords do not match.")
+
+
+def test_admin_sorts_users_by_a_column(page: Page, make_user) -> None:
+    make_user("editor", "alice@example.com")
+    make_user("viewer", "zoe@example.com")
+    sign_in_as(page, make_user("admin", "boss@example.com"))
+    page.goto("/system/users/")
+    emails = page.locator("#users-table tbody td.name")
+    expect(emails.first).to_have_text("alice@example.com")
+    page.get_by_role("columnheader", name="E-mail").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=-email"))
+    expect(emails.first).to_have_text("zoe@example.com")
+    page.get_by_role("columnheader", name="Role").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=role"))
+    expect(emails.first).to_have_text("boss@example.com")  # admin sorts first
