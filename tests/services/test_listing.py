@@ -41,6 +41,7 @@ def test_a_click_flips_the_column_in_use_and_starts_another_ascending() -> None:
 
 
 def names(page) -> list[str]:
+    """Return the names of a page of customers, in order."""
     return [customer.name for customer in page.customers]
 
 
