@@ -1,19 +1,25 @@
-"""Load /api/v1/me (API-key auth) against /healthz on gunicorn with 2 workers; print the ratio.
+"""API-key authentication on gunicorn (2 workers of 8 threads): its cost, and an attack.
 
 Usage: .venv/bin/python benchmarks/api_auth.py [--requests 6000] [--threads 4] [--rounds 5]
+                                                [--attack-seconds 20] [--repo DIR]
 
-It migrates and seeds a temporary SQLite database (one user, one Sandbox key), starts
-gunicorn on a free 127.0.0.1 port with PORTAL_BENCHMARK=1 (API answers then carry
-`X-Portal-Argon2-Verifications: <pid>:<count>`), sends the same bounded number of requests to
-each endpoint from a few client threads in paired rounds, and prints requests/s, the median
-of the rounds' ratios (target >= 0.6) and how many argon2 verifications ran
-(target: at most one per worker per cache TTL).
+1. Cost: the same bounded number of requests to /healthz and to /api/v1/me (a valid key) from a
+   few client threads, in paired rounds; prints requests/s and the median of the rounds'
+   ratios (target >= 0.6).
+2. Attack: one client measures /healthz latency alone (idle), then again while 8 threads send
+   /api/v1/me with the right key id and wrong secrets as fast as they can; prints the p50
+   latencies and their ratio (target: within 2x of idle), the attack's requests/s and answers,
+   and the workers' resident memory before and after (target: growth under 50 MB).
+
+`--repo DIR` runs another checkout of the portal (for example the code before a change) with
+this same script, so both are measured alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import inspect
 import os
 import re
 import statistics
@@ -22,37 +28,36 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 VERIFICATIONS_HEADER = "X-Portal-Argon2-Verifications"
 
 
-def seed(database_url: str, secret_key: str, encryption_key: str) -> str:
+def seed(database_url: str, config: dict[str, str]) -> str:
     """Migrate the database, create a user and a Sandbox key; return the key."""
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.schemas.accounts import NewUser
+    from portal.schemas.api_keys import ApiKeyInput
     from portal.services import api_keys, companies, setup, users
     from portal.services.actor import Actor
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": secret_key,
-            "ENCRYPTION_KEYS": encryption_key,
-        }
-    )
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config})
     with app.app_context():
         upgrade()
         actor = Actor.system("benchmark")
         setup.ensure_account(actor)
-        user = users.create_user(actor, "bench@example.com", "benchmark password 1", "admin")
-        company_id = companies.list_companies()[0].id
-        new = api_keys.generate_api_key(Actor(user=user), "Benchmark", company_id, "sandbox")
-        return new.plaintext
+        admin = NewUser(email="bench@example.com", password="benchmark password 1", role="admin")
+        user = users.create_user(actor, admin)
+        data = ApiKeyInput(
+            name="Benchmark", company_id=companies.list_companies()[0].id, environment="sandbox"
+        )
+        extra = []
+        if "pepper" in inspect.signature(api_keys.generate_api_key).parameters:
+            extra.append(config["API_KEY_PEPPER"].encode())
+        return api_keys.generate_api_key(Actor(user=user), data, *extra).plaintext
 
 
 def drain(stream) -> None:
@@ -61,35 +66,23 @@ def drain(stream) -> None:
         pass
 
 
-def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
-    """Start gunicorn with 2 workers on a free port; return the process and its port."""
+def start_gunicorn(repo: Path, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """Start gunicorn as `make run` serves (threads), with 2 workers; return it and its port."""
+    command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "2"]
+    command += ["--threads", "8"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            "127.0.0.1:0",
-            "--workers",
-            "2",
-            "--log-level",
-            "info",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
+        [*command, "--log-level", "info", "wsgi:app"],
+        cwd=repo,
         env=env,
         stderr=subprocess.PIPE,
         text=True,
     )
-    port = None
-    booted = 0
+    port, booted = None, 0
     assert process.stderr is not None
     for line in process.stderr:
-        match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line)
-        if match:
+        if match := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
             port = int(match.group(1))
-        if "Booting worker" in line:
-            booted += 1
+        booted += "Booting worker" in line
         if port and booted == 2:
             break
     if port is None:
@@ -102,7 +95,7 @@ def start_gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
 
 def get(port: int, path: str, headers: dict[str, str]) -> http.client.HTTPResponse:
     """Send one GET on a new connection (gunicorn's sync workers close after each answer)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
@@ -124,9 +117,7 @@ def wait_ready(port: int) -> None:
     raise SystemExit("gunicorn did not answer /healthz")
 
 
-def load(
-    port: int, path: str, headers: dict[str, str], requests: int, threads: int
-) -> tuple[float, dict[str, int]]:
+def load(port: int, path: str, headers: dict[str, str], requests: int, threads: int):
     """Send `requests` GETs from `threads` clients; return requests/s and argon2 counts by pid."""
     per_thread = requests // threads
     counts: dict[str, int] = {}
@@ -139,8 +130,7 @@ def load(
             with lock:
                 if response.status != 200:
                     failures.append(response.status)
-                seen = response.getheader(VERIFICATIONS_HEADER)
-                if seen:
+                if seen := response.getheader(VERIFICATIONS_HEADER):
                     pid, count = seen.split(":")
                     counts[pid] = max(counts.get(pid, 0), int(count))
 
@@ -156,40 +146,127 @@ def load(
     return per_thread * threads / elapsed, counts
 
 
+def worker_rss_mb(master: int) -> float:
+    """Return the resident memory of the master's worker processes, in MB, summed."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+    return total / 1024
+
+
+def sample_rss(master: int, attacker: threading.Thread, peak: list[float]) -> None:
+    """Keep the highest resident memory of the workers seen while the attack runs."""
+    while attacker.is_alive():
+        peak[0] = max(peak[0], worker_rss_mb(master))
+        time.sleep(0.2)
+
+
+def latencies(port: int, seconds: float) -> list[float]:
+    """Time /healthz from one client, one request after another, for `seconds`."""
+    found = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        started = time.perf_counter()
+        get(port, "/healthz", {})
+        found.append((time.perf_counter() - started) * 1000)
+    return found
+
+
+def wrong_secret(key: str, variant: int) -> str:
+    """Return the key with a wrong secret and a valid checksum (another one per variant)."""
+    from portal.core import api_key_tokens as tokens
+
+    body = key[: -tokens.CHECKSUM_LENGTH - 4] + f"{variant % 10000:04d}"
+    return body + tokens._checksum(body)
+
+
+def attack(
+    port: int, key: str, seconds: float, rate: float = 0.0, threads: int = 8
+) -> tuple[float, Counter]:
+    """Send wrong secrets for the key id from `threads` clients; return requests/s, statuses.
+
+    With a `rate` (requests/s in all), each client paces itself; without, they flood.
+    """
+    statuses: Counter = Counter()
+    lock = threading.Lock()
+    stop = threading.Event()
+    sent = [0]
+
+    def client(offset: int) -> None:
+        variant = offset
+        while not stop.is_set():
+            started = time.perf_counter()
+            auth = {"Authorization": f"Bearer {wrong_secret(key, variant)}"}
+            status = get(port, "/api/v1/me", auth).status
+            if rate:
+                stop.wait(max(0.0, threads / rate - (time.perf_counter() - started)))
+            variant += threads
+            with lock:
+                statuses[status] += 1
+                sent[0] += 1
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return sent[0] / (time.perf_counter() - started), statuses
+
+
+def p50(values: list[float]) -> float:
+    """Return the median."""
+    return statistics.median(values)
+
+
 def rounds(values: list[float], digits: int = 0) -> str:
     """Format one figure of each round."""
     return ", ".join(f"{value:.{digits}f}" for value in values)
 
 
 def main() -> None:
-    """Run the benchmark and print the figures."""
+    """Run both parts and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=6000, help="requests per endpoint")
     parser.add_argument("--threads", type=int, default=4, help="client threads")
     parser.add_argument("--rounds", type=int, default=5, help="paired rounds")
+    parser.add_argument("--attack-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--attack-rate", type=float, default=0.0, help="attack requests/s in all (0: flood)"
+    )
+    parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args()
+    repo = args.repo.resolve()
+    sys.path.insert(0, str(repo))
 
     from cryptography.fernet import Fernet
 
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
         database_url = f"sqlite:///{Path(tmp) / 'portal.db'}"
-        secret_key = os.urandom(32).hex()
-        encryption_key = Fernet.generate_key().decode()
-        key = seed(database_url, secret_key, encryption_key)
+        config = {
+            "SECRET_KEY": os.urandom(32).hex(),
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "API_KEY_PEPPER": os.urandom(32).hex(),
+        }
+        key = seed(database_url, config)
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
-            "PORTAL_SECRET_KEY": secret_key,
-            "PORTAL_ENCRYPTION_KEYS": encryption_key,
+            "PORTAL_SECRET_KEY": config["SECRET_KEY"],
+            "PORTAL_ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
+            "PORTAL_API_KEY_PEPPER": config["API_KEY_PEPPER"],
             "PORTAL_BENCHMARK": "1",
         }
-        process, port = start_gunicorn(env)
+        process, port = start_gunicorn(repo, env)
         try:
             wait_ready(port)
             auth = {"Authorization": f"Bearer {key}"}
             # Each round measures /healthz and then /api/v1/me back to back, and the ratio is
-            # taken within the round: load from elsewhere on the machine hits both sides of a
-            # pair alike. The median of the rounds' ratios is the result.
+            # taken within the round: load from elsewhere on the machine hits both sides alike.
             health_runs, me_runs, counts = [], [], {}
             per_round = args.requests // args.rounds
             for _ in range(args.rounds):
@@ -199,31 +276,61 @@ def main() -> None:
                 for pid, count in seen.items():
                     counts[pid] = max(counts.get(pid, 0), count)
             ratios = [me / health for me, health in zip(me_runs, health_runs, strict=True)]
+
+            rss_before = worker_rss_mb(process.pid)
+            idle = latencies(port, args.attack_seconds / 2)
+            results: dict = {}
+            attacker = threading.Thread(
+                target=lambda: results.update(
+                    zip(
+                        ("rps", "statuses"),
+                        attack(port, key, args.attack_seconds, args.attack_rate),
+                        strict=True,
+                    )
+                )
+            )
+            attacker.start()
+            peak = [rss_before]
+            sampler = threading.Thread(
+                target=sample_rss, args=(process.pid, attacker, peak), daemon=True
+            )
+            sampler.start()
+            time.sleep(1)  # let the attack reach full speed before measuring
+            under = latencies(port, args.attack_seconds - 2)
+            attacker.join()
+            sampler.join()
+            rss_after = peak[0]
         finally:
             process.terminate()
             process.wait(timeout=10)
 
+    print(f"code under test: {repo}; load average {os.getloadavg()[0]:.2f}")
     print(
         f"requests per endpoint: {args.requests} in {args.rounds} paired rounds, "
-        f"client threads: {args.threads}, gunicorn workers: 2"
+        f"client threads: {args.threads}, gunicorn: 2 workers of 8 threads"
     )
+    print(f"/healthz     median {p50(health_runs):8.1f} req/s  (rounds: {rounds(health_runs)})")
+    print(f"/api/v1/me   median {p50(me_runs):8.1f} req/s  (rounds: {rounds(me_runs)})")
     print(
-        f"/healthz     median {statistics.median(health_runs):8.1f} requests/s  "
-        f"(rounds: {rounds(health_runs)})"
-    )
-    print(
-        f"/api/v1/me   median {statistics.median(me_runs):8.1f} requests/s  "
-        f"(rounds: {rounds(me_runs)})"
-    )
-    print(
-        f"ratio me/healthz: median {statistics.median(ratios):.2f} of the rounds' ratios "
+        f"ratio me/healthz: median {p50(ratios):.2f} of the rounds' ratios "
         f"({rounds(ratios, 2)}); target >= 0.6"
     )
-    total = sum(counts.values())
+    print(f"hash verifications counted by the workers: {sum(counts.values())}")
+    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(results["statuses"].items()))
     print(
-        f"argon2 verifications: {total} across {len(counts)} workers "
-        f"({', '.join(f'pid {pid}: {n}' for pid, n in sorted(counts.items()))}); "
-        "target: at most one per worker per cache TTL"
+        f"bad-secret attack, 8 threads, {args.attack_seconds:g} s"
+        f"{f', paced to {args.attack_rate:g} req/s' if args.attack_rate else ', flooding'}: "
+        f"{results['rps']:.0f} req/s "
+        f"({statuses})"
+    )
+    print(
+        f"/healthz p50 idle {p50(idle):.2f} ms ({len(idle)} requests), under attack "
+        f"{p50(under):.2f} ms ({len(under)} requests): {p50(under) / p50(idle):.2f}x "
+        "(target <= 2x)"
+    )
+    print(
+        f"workers' resident memory (both): {rss_before:.0f} MB before, peak {rss_after:.0f} MB "
+        f"during the attack: +{rss_after - rss_before:.0f} MB (target < 50 MB)"
     )
 
 

@@ -22,6 +22,7 @@ from flask_migrate import upgrade
 from sqlalchemy import insert
 
 from portal import create_app
+from portal.core.names import name_key
 from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
 from portal.extensions import db
 from portal.models import Customer
@@ -62,7 +63,7 @@ def seed(count: int) -> None:
             {
                 "public_id": new_public_id(CUSTOMER_PREFIX),
                 "name": name,
-                "name_key": customers.name_key(name),
+                "name_key": name_key(name),
                 "company_id": company.id,
                 "created_at": now,
                 "updated_at": now,
@@ -79,6 +80,7 @@ def build(size: int, folder: str):
         {
             "SECRET_KEY": uuid.uuid4().hex,
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "API_KEY_PEPPER": uuid.uuid4().hex,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench-{size}.db",
             "RATELIMIT_STORAGE_URI": "memory://",
         }

@@ -24,7 +24,7 @@ from portal.health.views import bp as health_bp
 from portal.home.views import bp as home_bp
 from portal.settings.views import bp as settings_bp
 from portal.users.views import bp as users_bp
-from portal.web import errors, flashes, htmx, registry, security, templating
+from portal.web import errors, flashes, htmx, query, registry, security, templating
 from portal.web.access import require_login_by_default
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,12 +67,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def check_secrets(app: Flask) -> None:
-    """Refuse to start without the secret key and encryption keys."""
-    missing = [key for key in ("SECRET_KEY", "ENCRYPTION_KEYS") if not app.config.get(key)]
+    """Refuse to start without the secret key, encryption keys and API-key pepper."""
+    missing = [key for key in config.INSTANCE_SECRETS if not app.config.get(key)]
     if missing:
+        variables = ", ".join(f"PORTAL_{key}" for key in missing)
         raise RuntimeError(
             f"{', '.join(missing)} not configured: run `make run` once (it generates them into "
-            f"{app.instance_path}) or set PORTAL_SECRET_KEY and PORTAL_ENCRYPTION_KEYS."
+            f"{app.instance_path}) or set {variables}."
         )
 
 
@@ -102,7 +103,8 @@ def register_services(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Mount one blueprint per feature package."""
+    """Mount one blueprint per feature package; ids in routes are bounded (`<int:...>`)."""
+    app.url_map.converters["int"] = query.IdConverter
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 

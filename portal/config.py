@@ -11,6 +11,9 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "PORTAL_SECRET_KEY": ("SECRET_KEY", str),
     "PORTAL_ENCRYPTION_KEYS": ("ENCRYPTION_KEYS", str),
+    "PORTAL_API_KEY_PEPPER": ("API_KEY_PEPPER", str),
+    "PORTAL_API_KEY_FAILURES_PER_KEY": ("API_KEY_FAILURES_PER_KEY", str),
+    "PORTAL_API_KEY_FAILURES_PER_CLIENT": ("API_KEY_FAILURES_PER_CLIENT", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "PORTAL_SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
     "PORTAL_SESSION_MAX_HOURS": ("SESSION_MAX_HOURS", int),
@@ -19,13 +22,26 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_SECURE_COOKIES": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
     "STRIPE_API_BASE": ("STRIPE_API_BASE", str),
     "PORTAL_STRIPE_TIMEOUT": ("STRIPE_TIMEOUT", float),
+    "PORTAL_STRIPE_DEADLINE": ("STRIPE_DEADLINE", float),
     "PORTAL_API_KEY_CACHE_TTL": ("API_KEY_CACHE_TTL", float),
     "PORTAL_API_KEY_CACHE_SIZE": ("API_KEY_CACHE_SIZE", int),
     "PORTAL_BENCHMARK": ("BENCHMARK", lambda v: v.lower() in {"1", "true", "yes"}),
+    "PORTAL_DB_CONNECT_TIMEOUT": ("DB_CONNECT_TIMEOUT", float),
+    "PORTAL_DB_STATEMENT_TIMEOUT": ("DB_STATEMENT_TIMEOUT", float),
+    "PORTAL_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+    "PORTAL_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),
+    "PORTAL_DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", float),
 }
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ENCRYPTION_KEYS_FILE = "encryption_keys"
+API_KEY_PEPPER_FILE = "api_key_pepper"
+#: Configuration the portal refuses to start without, and the instance file each comes from.
+INSTANCE_SECRETS = {
+    "SECRET_KEY": SECRET_KEY_FILE,
+    "ENCRYPTION_KEYS": ENCRYPTION_KEYS_FILE,
+    "API_KEY_PEPPER": API_KEY_PEPPER_FILE,
+}
 
 
 def defaults(instance_path: str) -> dict[str, Any]:
@@ -34,6 +50,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'portal.db'}",
         "SECRET_KEY": None,
         "ENCRYPTION_KEYS": None,
+        # Keys the API-key hashes (HMAC-SHA-256); kept outside the database.
+        "API_KEY_PEPPER": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_KEY_PREFIX": "portal",
@@ -53,12 +71,28 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
         "STRIPE_API_BASE": "https://api.stripe.com",
         "STRIPE_TIMEOUT": 5.0,
+        # However slowly Stripe answers, a save waits at most this long in all.
+        "STRIPE_DEADLINE": 10.0,
         "AUDIT_PAGE_SIZE": 50,
+        # Larger request bodies are refused (413) before anything reads them.
+        "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # A database that is down or hangs must cost a request seconds, not minutes: connect
+        # (SQLite: lock wait) and statement timeouts, and a short wait for a pooled connection.
+        # The pool stays smaller than gunicorn's threads (8), so requests stuck on the database
+        # never hold every thread and /healthz keeps answering.
+        "DB_CONNECT_TIMEOUT": 3.0,
+        "DB_STATEMENT_TIMEOUT": 10.0,
+        "DB_POOL_SIZE": 4,
+        "DB_MAX_OVERFLOW": 2,
+        "DB_POOL_TIMEOUT": 2.0,
         # Verified API keys are trusted per process for at most this long (capped at 60 s).
         "API_KEY_CACHE_TTL": 60.0,
         "API_KEY_CACHE_SIZE": 1024,
         "API_KEY_LAST_USED_INTERVAL": 60.0,
+        # Failed API-key verifications allowed per key id and per client address (429 after).
+        "API_KEY_FAILURES_PER_KEY": "10 per minute",
+        "API_KEY_FAILURES_PER_CLIENT": "30 per minute",
         # Benchmarks only: API answers report the worker's argon2 verification count.
         "BENCHMARK": False,
         # argon2id costs of new password hashes; None keeps argon2-cffi's RFC 9106 profile.
@@ -80,9 +114,9 @@ def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, An
 
 
 def from_instance_files(instance_path: str) -> dict[str, Any]:
-    """Return the secret key and encryption keys generated into the instance folder."""
+    """Return the secrets generated into the instance folder on first run."""
     settings: dict[str, Any] = {}
-    for name, key in ((SECRET_KEY_FILE, "SECRET_KEY"), (ENCRYPTION_KEYS_FILE, "ENCRYPTION_KEYS")):
+    for key, name in INSTANCE_SECRETS.items():
         path = Path(instance_path) / name
         if path.is_file():
             settings[key] = path.read_text().strip()
@@ -97,12 +131,26 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict[str, Any]:
-    """Return engine options for the database behind the URL."""
+def engine_options(url: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return engine options for the database behind the URL, with its timeouts."""
+    settings = {**defaults(""), **(settings or {})}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15}}
-    # Connections dropped by a database restart are replaced instead of failing a request.
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+        # sqlite3's timeout is how long a writer waits for the lock (busy timeout).
+        return {"connect_args": {"timeout": max(settings["DB_CONNECT_TIMEOUT"], 5.0)}}
+    statement_ms = int(settings["DB_STATEMENT_TIMEOUT"] * 1000)
+    return {
+        # Connections dropped by a database restart are replaced instead of failing a request.
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "pool_size": settings["DB_POOL_SIZE"],
+        "max_overflow": settings["DB_MAX_OVERFLOW"],
+        "pool_timeout": settings["DB_POOL_TIMEOUT"],
+        "connect_args": {
+            # libpq's connect_timeout is whole seconds, at least 2.
+            "connect_timeout": max(2, round(settings["DB_CONNECT_TIMEOUT"])),
+            "options": f"-c statement_timeout={statement_ms}",
+        },
+    }
 
 
 def load(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
@@ -116,5 +164,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]
         settings["SQLALCHEMY_DATABASE_URI"]
     )
     if not settings["SQLALCHEMY_ENGINE_OPTIONS"]:
-        settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(settings["SQLALCHEMY_DATABASE_URI"])
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            settings["SQLALCHEMY_DATABASE_URI"], settings
+        )
     return settings

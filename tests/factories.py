@@ -37,7 +37,7 @@ from portal.services import (
     users,
 )
 from portal.services.actor import Actor
-from portal.web.registry import providers, secret_box
+from portal.web.registry import api_key_pepper, providers, secret_box
 from tests.support.stripe_app import stripe_key
 
 PASSWORD = "correct horse battery staple"
@@ -93,7 +93,7 @@ def make_api_key(
     data = ApiKeyInput(
         name=name or f"Key {next(_counter)}", company_id=company.id, environment=environment
     )
-    return api_keys.generate_api_key(Actor.system("test"), data)
+    return api_keys.generate_api_key(Actor.system("test"), data, api_key_pepper())
 
 
 def enable_scheduler(enabled: bool = True) -> None:

@@ -8,8 +8,8 @@ from typing import TypeVar
 
 from flask import g, request
 
-from portal.api.errors import unauthorized
-from portal.services.api_keys import ApiKeyRejected
+from portal.api.errors import INVALID_REQUEST, error_response, unauthorized
+from portal.services.api_keys import ApiKeyRejected, ApiKeyThrottled
 from portal.web.access import authenticates_itself
 from portal.web.registry import api_key_authenticator
 
@@ -35,9 +35,16 @@ def api_key_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args, **kwargs):
         try:
-            g.api_key = api_key_authenticator().authenticate(presented_key())
+            g.api_key = api_key_authenticator().authenticate(presented_key(), request.remote_addr)
         except ApiKeyRejected:
             return unauthorized()
+        except ApiKeyThrottled as error:
+            return error_response(
+                429,
+                INVALID_REQUEST,
+                "Too many failed attempts with this key or from this address. Try again later.",
+                headers={"Retry-After": str(error.retry_after)},
+            )
         return view(*args, **kwargs)
 
     return authenticates_itself(wrapper)  # type: ignore[return-value]

@@ -11,6 +11,7 @@ from portal.web.access import writer_required
 from portal.web.actor import current_actor
 from portal.web.forms import read, shown
 from portal.web.htmx import hx_trigger, render_page_or_partial
+from portal.web.registry import api_key_pepper
 from portal.web.responses import confirm, dialog, done, submit
 from portal.web.templating import format_datetime
 
@@ -62,7 +63,7 @@ def create():
     """Generate an API key and show it, this once."""
     return submit(
         read(ApiKeyInput),
-        lambda data: api_keys.generate_api_key(current_actor(), data),
+        lambda data: api_keys.generate_api_key(current_actor(), data, api_key_pepper()),
         created,
         key_form,
     )

@@ -5,35 +5,39 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, current_app, request
-from werkzeug.datastructures import MultiDict
 
 from portal.services import audit
 from portal.web.access import admin_required
 from portal.web.htmx import render_page_or_partial
+from portal.web.query import query_id, query_text
 
 bp = Blueprint("audit", __name__, url_prefix="/system/audit")
 
 
 def parse_date(value: str | None) -> datetime | None:
     """Read a YYYY-MM-DD filter value as the start of that UTC day; ignore bad input."""
-    if not value:
-        return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None
 
 
-def filters_from(args: MultiDict) -> audit.AuditFilter:
+def day_after(day: datetime | None) -> datetime | None:
+    """Return the start of the next day (the "until" day is included in full), if any."""
+    try:
+        return day + timedelta(days=1) if day else None
+    except OverflowError:
+        return None  # 9999-12-31: no end at all
+
+
+def filters_from() -> audit.AuditFilter:
     """Read the audit log's filters from the query string."""
-    until = parse_date(args.get("until"))
     return audit.AuditFilter(
-        actor=args.get("actor") or None,
-        action=args.get("action") or None,
-        object_type=args.get("object_type") or None,
-        since=parse_date(args.get("since")),
-        # The "until" day is included in full.
-        until=until + timedelta(days=1) if until else None,
+        actor=query_text("actor") or None,
+        action=query_text("action") or None,
+        object_type=query_text("object_type") or None,
+        since=parse_date(query_text("since")),
+        until=day_after(parse_date(query_text("until"))),
     )
 
 
@@ -41,13 +45,12 @@ def filters_from(args: MultiDict) -> audit.AuditFilter:
 @admin_required
 def index():
     """List audit events, newest first, with filters."""
-    args = request.args
     page = audit.list_events(
-        filters_from(args),
-        before_id=args.get("before", type=int),
+        filters_from(),
+        before_id=query_id("before"),
         limit=current_app.config["AUDIT_PAGE_SIZE"],
     )
-    query = {key: value for key, value in args.items() if key != "before" and value}
+    query = {key: value for key, value in request.args.items() if key != "before" and value}
     return render_page_or_partial(
         "audit/index.html",
         "audit/_events.html",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any
 
-import requests
 import stripe
 
+from portal.clients.http import OutboundError, call
 from portal.clients.verification import Outcome, Verification
 
 logger = logging.getLogger(__name__)
@@ -43,13 +44,51 @@ def key_mode(key: str) -> str:
     return "Live" if key[3:8] == "live_" else "Test"
 
 
-class StripeClient:
-    """Stripe's API at a configured base URL, with connect and read timeouts."""
+class DeadlineHTTPClient(stripe.HTTPClient):
+    """The stripe library's transport, bounded to connect, per read and in total."""
 
-    def __init__(self, api_base: str, timeout: float) -> None:
+    name = "portal-deadline"
+
+    def __init__(self, timeout: float, deadline: float) -> None:
+        """Use the timeouts for every call the library makes through this client."""
+        super().__init__()
+        self.timeout = timeout
+        self.deadline = deadline
+
+    def request(
+        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        """Send one request; a failure becomes the library's APIConnectionError."""
+        try:
+            answer = call(
+                method.upper(),
+                url,
+                headers=headers,
+                body=post_data,
+                connect_timeout=self.timeout,
+                read_timeout=self.timeout,
+                deadline=self.deadline,
+            )
+        except OutboundError as error:
+            raise stripe.APIConnectionError(error.reason, should_retry=False) from error
+        return answer.body, answer.status, answer.headers
+
+    def request_stream(self, *args: Any, **kwargs: Any):
+        """Streaming is not used by the portal."""
+        raise NotImplementedError("the portal reads whole answers")
+
+    def close(self) -> None:
+        """Nothing to close: every call opens and closes its own connection."""
+
+
+class StripeClient:
+    """Stripe's API at a configured base URL, with connect/read timeouts and a deadline."""
+
+    def __init__(self, api_base: str, timeout: float, deadline: float | None = None) -> None:
         """Remember where Stripe is and how long to wait for it."""
         self.api_base = api_base
         self.timeout = float(timeout)
+        self.deadline = float(deadline) if deadline else 2 * self.timeout
 
     def verify_secret_key(self, key: str) -> Verification:
         """Ask Stripe, with one read-only GET /v1/balance, whether a well-formed key works.
@@ -58,20 +97,17 @@ class StripeClient:
         never sent, as it could carry header-breaking bytes.
         """
         # A client per call: no global stripe.api_key, no state shared across threads.
-        http_client = stripe.RequestsClient(timeout=(self.timeout, self.timeout))
         client = stripe.StripeClient(
             key,
             base_addresses={"api": self.api_base},
-            http_client=http_client,
+            http_client=DeadlineHTTPClient(self.timeout, self.deadline),
             max_network_retries=0,
         )
         try:
             client.v1.balance.retrieve()
             result = Verification(Outcome.VALID)
         except stripe.StripeError as err:
-            result = _classify(err, key, self.timeout)
-        finally:
-            http_client.close()
+            result = _classify(err, key)
 
         logger.info(
             "Stripe key check (%s mode): %s %s",
@@ -82,7 +118,7 @@ class StripeClient:
         return result
 
 
-def _classify(err: stripe.StripeError, key: str, timeout: float) -> Verification:
+def _classify(err: stripe.StripeError, key: str) -> Verification:
     """Map a Stripe library error to a Verification without leaking the key."""
     status = err.http_status
     if isinstance(err, stripe.AuthenticationError) or status == 401:
@@ -91,7 +127,7 @@ def _classify(err: stripe.StripeError, key: str, timeout: float) -> Verification
         message = err.user_message or "Stripe did not say which permission is missing."
         return Verification(Outcome.RESTRICTED, _scrub(message, key))
     if isinstance(err, stripe.APIConnectionError):
-        return Verification(Outcome.UNREACHABLE, _connection_reason(err, timeout))
+        return Verification(Outcome.UNREACHABLE, _connection_reason(err))
     if status is None or 200 <= status < 300:
         return Verification(Outcome.UNREACHABLE, "Stripe sent an unreadable answer")
     return Verification(Outcome.UNREACHABLE, f"Stripe answered {status}")
@@ -102,32 +138,9 @@ def _scrub(message: str, key: str) -> str:
     return _KEY_LIKE_RE.sub(r"\1…", message.replace(key, "[key]"))
 
 
-def _causes(err: BaseException) -> Iterator[BaseException]:
-    """Yield the error and every error it wraps (causes, contexts, urllib3 reasons)."""
-    pending: list[BaseException] = [err]
-    seen: set[int] = set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        linked = [
-            current.__cause__,
-            current.__context__,
-            getattr(current, "reason", None),
-        ]
-        linked.extend(current.args)
-        pending.extend(item for item in linked if isinstance(item, BaseException))
-
-
-def _connection_reason(err: stripe.APIConnectionError, timeout: float) -> str:
-    """Describe why Stripe could not be reached, in a few words."""
-    causes = list(_causes(err))
-    if any(isinstance(cause, requests.exceptions.Timeout) for cause in causes):
-        return f"timed out after {timeout:g} s"
-    if any(isinstance(cause, requests.exceptions.SSLError) for cause in causes):
-        return "TLS certificate could not be verified"
-    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
-        return "connection refused"
+def _connection_reason(err: stripe.APIConnectionError) -> str:
+    """Describe why Stripe gave no usable answer, in a few words."""
+    cause = err.__cause__
+    if isinstance(cause, OutboundError):
+        return cause.reason
     return "could not connect to Stripe"

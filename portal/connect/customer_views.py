@@ -9,20 +9,21 @@ from portal.connect.helpers import CUSTOMER
 from portal.services import companies, customers
 from portal.web.access import writer_required
 from portal.web.actor import current_actor
-from portal.web.forms import cursor, shown
+from portal.web.forms import shown
 from portal.web.htmx import render_page_or_partial
+from portal.web.query import query_id, query_text
 from portal.web.responses import dialog, done, submit
 
 
 @bp.get("/")
 def index():
     """List customers, searched by name or id as the user types, sorted, a page at a time."""
-    search = request.args.get("q", "")
+    search = query_text("q", max_length=200)
     page = customers.list_customers(
         search,
-        sort=customers.parse_sort(request.args.get("sort")),
-        after=cursor("after"),
-        before=cursor("before"),
+        sort=customers.parse_sort(query_text("sort", max_length=40)),
+        after=query_id("after"),
+        before=query_id("before"),
     )
     return render_page_or_partial(
         "connect/index.html", "connect/_customers.html", page=page, search=search

@@ -1,4 +1,4 @@
-"""API keys for the JSON API: generation, cheap parsing, argon2id hashing and hot-path caches.
+"""API keys for the JSON API: generation, cheap parsing, keyed hashing and hot-path caches.
 
 Key format (always exactly ``KEY_LENGTH`` = 60 ASCII characters)::
 
@@ -8,7 +8,7 @@ Key format (always exactly ``KEY_LENGTH`` = 60 ASCII characters)::
     prefix     9 chars   "ptl_live_" or "ptl_test_"
     key_id    12 chars   base62, public, used to find the row (~71 bits)
     "_"        1 char
-    secret    32 chars   base62 from ``secrets`` (~190 bits), only ever stored as an argon2id hash
+    secret    32 chars   base62 from ``secrets`` (~190 bits), only ever stored as a keyed hash
     checksum   6 chars   base62 of zlib.crc32 over everything before it, zero-padded
 
 Example shape: ``ptl_live_AbC123dEf456_<32 base62 chars><6 base62 chars>``.
@@ -47,6 +47,7 @@ __all__ = [
     "VerifiedKeyCache",
     "generate",
     "hash_secret",
+    "is_legacy_hash",
     "parse",
     "secret_needs_rehash",
     "verify_secret",
@@ -71,9 +72,10 @@ _SEPARATOR_INDEX = _KEY_ID_START + KEY_ID_LENGTH
 _SECRET_START = _SEPARATOR_INDEX + 1
 _CHECKSUM_START = _SECRET_START + SECRET_LENGTH
 
-# argon2-cffi's defaults (RFC 9106 low-memory profile: m=65536 KiB, t=3, p=4) exceed OWASP's
-# minimum (m=19456, t=2, p=1); tests assert the produced hashes stay at or above that floor.
-_HASHER = PasswordHasher()
+# Keys made before the keyed hash are argon2id PHC strings; they still verify (and are rehashed
+# on their next success). New keys are "hmac-sha256$<hex>" under the server's pepper.
+_LEGACY_HASHER = PasswordHasher()
+HMAC_SCHEME = "hmac-sha256$"
 
 
 def _random_base62(length: int) -> str:
@@ -157,33 +159,44 @@ def parse(presented: str) -> ParsedKey:
     return ParsedKey(key_id=key_id, secret=secret, environment=environment)
 
 
-def hash_secret(secret: str) -> str:
-    """Hash the secret part of a key with argon2id and return the PHC string."""
-    return _HASHER.hash(secret)
+def hash_secret(secret: str, pepper: bytes) -> str:
+    """Return the keyed hash of the secret part of a key: HMAC-SHA-256 under the pepper.
+
+    A slow password hash buys nothing for 190 random bits (no dictionary to try), and costs
+    the server what an attacker sends: the pepper, kept outside the database, is what makes
+    a stolen table useless.
+    """
+    return HMAC_SCHEME + hmac.new(pepper, secret.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def verify_secret(stored_hash: str, secret: str) -> bool:
+def is_legacy_hash(stored_hash: str) -> bool:
+    """Tell whether a stored hash is an argon2id string of a key made before the keyed hash."""
+    return isinstance(stored_hash, str) and stored_hash.startswith("$argon2")
+
+
+def verify_secret(stored_hash: str, secret: str, pepper: bytes) -> bool:
     """Return whether ``secret`` matches ``stored_hash``; False for mismatches and bad hashes."""
-    try:
-        return _HASHER.verify(stored_hash, secret)
-    except (VerificationError, InvalidHashError, TypeError, ValueError):
-        # A corrupt or legacy row must behave like a wrong key (401), never a 500.
-        return False
+    if isinstance(stored_hash, str) and stored_hash.startswith(HMAC_SCHEME):
+        return hmac.compare_digest(stored_hash, hash_secret(secret, pepper))
+    if is_legacy_hash(stored_hash):
+        try:
+            return _LEGACY_HASHER.verify(stored_hash, secret)
+        except (VerificationError, InvalidHashError, TypeError, ValueError):
+            return False
+    # A corrupt row must behave like a wrong key (401), never a 500.
+    return False
 
 
 def secret_needs_rehash(stored_hash: str) -> bool:
-    """Return whether ``stored_hash`` was made with weaker parameters than the current ones."""
-    try:
-        return _HASHER.check_needs_rehash(stored_hash)
-    except (InvalidHashError, ValueError):
-        return True
+    """Return whether ``stored_hash`` is not (yet) the keyed hash."""
+    return not (isinstance(stored_hash, str) and stored_hash.startswith(HMAC_SCHEME))
 
 
 # A hit only proves the key's secret was verified recently. Callers must still load the key row
 # by primary key on every request and reject it when revoked or expired, so revocation takes
 # effect immediately on every worker and host; ``discard_id`` only tidies this process.
 class VerifiedKeyCache:
-    """Remember, per process, which presented keys already passed argon2 and for which row."""
+    """Remember, per process, which presented keys already verified and for which row."""
 
     def __init__(
         self,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,9 +18,25 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         # WAL lets readers work while one request writes; the timeout waits for the lock.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        rows = cursor.execute("PRAGMA database_list").fetchall()
         cursor.close()
+        for _, name, path in rows:
+            if name == "main" and path:
+                keep_private(path)
+
+
+def keep_private(path: str) -> None:
+    """Make the database file and its WAL companions readable by their owner only (0600)."""
+    # The database holds password hashes, sessions and encrypted secrets.
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+            if mode != 0o600:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def configure_engine_events() -> None:

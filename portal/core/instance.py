@@ -1,4 +1,5 @@
-"""Generate the instance secret key and encryption key on first run (files of mode 0600)."""
+"""Generate the instance secrets on first run (files of mode 0600): session key, encryption
+key, API-key pepper. A file that exists is never overwritten."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from portal.config import ENCRYPTION_KEYS_FILE, SECRET_KEY_FILE
+from portal.config import API_KEY_PEPPER_FILE, ENCRYPTION_KEYS_FILE, SECRET_KEY_FILE
 
 DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
@@ -34,6 +35,8 @@ def ensure_instance_secrets(instance_path: Path = DEFAULT_INSTANCE) -> list[str]
         created.append(SECRET_KEY_FILE)
     if write_secret_file(instance_path / ENCRYPTION_KEYS_FILE, Fernet.generate_key().decode()):
         created.append(ENCRYPTION_KEYS_FILE)
+    if write_secret_file(instance_path / API_KEY_PEPPER_FILE, secrets.token_urlsafe(48)):
+        created.append(API_KEY_PEPPER_FILE)
     return created
 
 

@@ -31,6 +31,26 @@ class AuditEvent(Base):
     object_label: Mapped[str | None] = mapped_column(String(255))
     outcome: Mapped[str] = mapped_column(String(16), default="success")
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The hash chain: each event stores the hash of the one before it and its own, so a row
+    # changed, removed or inserted behind the portal's back breaks the chain (verify-audit).
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(Base):
+    """The one row that holds the newest event's hash; writers lock it to extend the chain."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+#: The hash the first event links to.
+GENESIS_HASH = "0" * 64
+#: The primary key of the chain's one head row.
+CHAIN_HEAD_ID = 1
 
 
 class AuditTrailIsAppendOnly(Exception):

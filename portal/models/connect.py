@@ -14,8 +14,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from portal.core.names import name_key
 from portal.models.base import ENCRYPTED, Base, LabelledEnum, Timestamped
 from portal.models.company import Company
 
@@ -73,13 +74,13 @@ class Integration(Timestamped, Base):
     customer: Mapped[Customer] = relationship(back_populates="integrations")
     connections: Mapped[list[Connection]] = relationship(
         back_populates="integration",
-        order_by="Connection.name",
+        order_by="Connection.name_key",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
     flows: Mapped[list[Flow]] = relationship(
         back_populates="integration",
-        order_by="Flow.name",
+        order_by="Flow.name_key",
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
@@ -95,7 +96,8 @@ class Connection(Timestamped, Base):
 
     __tablename__ = "connections"
     __table_args__ = (
-        UniqueConstraint("integration_id", "name"),
+        # By the case-folded, NFKC key: "Conn Dup" and "conn  dup" are one name.
+        UniqueConstraint("integration_id", "name_key"),
         # The target of flows' composite foreign key: a flow's default connection must be
         # a connection of the flow's own integration, enforced by the schema itself.
         UniqueConstraint("integration_id", "id"),
@@ -107,6 +109,7 @@ class Connection(Timestamped, Base):
     # The unique constraints that start with integration_id index it already.
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
     enabled: Mapped[bool] = mapped_column(default=True)
     adapter: Mapped[str] = mapped_column(String(100))
     method: Mapped[str] = mapped_column(String(100))
@@ -132,13 +135,19 @@ class Connection(Timestamped, Base):
 
     integration: Mapped[Integration] = relationship(back_populates="connections")
 
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        """Keep the unique key in step with the name."""
+        self.name_key = name_key(name)
+        return name
+
 
 class Flow(Timestamped, Base):
     """A routing rule of an integration: a default connection, retries and expiry."""
 
     __tablename__ = "flows"
     __table_args__ = (
-        UniqueConstraint("integration_id", "name"),
+        UniqueConstraint("integration_id", "name_key"),
         # RESTRICT: a connection a flow routes to cannot be deleted from under it.
         ForeignKeyConstraint(
             ["integration_id", "default_connection_id"],
@@ -154,6 +163,7 @@ class Flow(Timestamped, Base):
     # The unique constraints that start with integration_id index it already.
     integration_id: Mapped[int] = mapped_column(ForeignKey("integrations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
     transaction_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     default_connection_id: Mapped[int] = mapped_column()
     re_route_recurring: Mapped[bool] = mapped_column(default=False)
@@ -166,3 +176,9 @@ class Flow(Timestamped, Base):
         "foreign(Flow.default_connection_id) == Connection.id)",
         viewonly=True,
     )
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        """Keep the unique key in step with the name."""
+        self.name_key = name_key(name)
+        return name

@@ -108,7 +108,7 @@ class RoleInput(InputModel):
 class SignInInput(InputModel):
     """E-mail and password, as typed on the sign-in page."""
 
-    email: Annotated[str, required("Enter your e-mail address.")]
+    email: Annotated[str, AfterValidator(single_line), required("Enter your e-mail address.")]
     password: Annotated[SecretStr, BeforeValidator(_as_secret), required("Enter your password.")]
 
 

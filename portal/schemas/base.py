@@ -46,7 +46,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from portal.core.names import clean_name
+from portal.core.names import clean_name, invisible_characters
 from portal.models import Environment
 
 NON_FIELD_KEY = "__all__"
@@ -199,20 +199,41 @@ def matching(pattern: str) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, pattern=pattern)
 
 
-def name_text(max_length: int = 100, *, missing_message: str = "Enter a name.") -> Any:
-    """Return the type of a person-given name: one line, spaces tidied, bounded, required."""
+def visible(value: str | None) -> str | None:
+    """Refuse invisible formatting characters (zero-width, bidirectional overrides) in a name."""
+    if value is not None and invisible_characters(value):
+        raise PydanticCustomError("invalid_characters", "Value contains invalid characters")
+    return value
 
-    def within_limit(value: str) -> str:
+
+def name_text(
+    max_length: int = 100,
+    *,
+    min_length: int = 1,
+    label: str = "Name",
+    missing_message: str | None = "Enter a name.",
+) -> Any:
+    """Return the type of a person-given name: one visible line, NFKC, spaces tidied, bounded.
+
+    ``missing_message`` None gives the generic "<label> is required." of ``field_errors``.
+    """
+
+    def within_limits(value: str) -> str:
         if len(value) > max_length:
-            raise explained("string_too_long", f"Name must be at most {max_length} characters.")
+            message = f"{label} must be at most {max_length} characters."
+            raise explained("string_too_long", message)
+        if len(value) < min_length:
+            message = f"{label} must be at least {min_length} characters."
+            raise explained("string_too_short", message)
         return value
 
     return Annotated[
         str,
-        required(missing_message),
         AfterValidator(single_line),
+        AfterValidator(visible),
         AfterValidator(clean_name),
-        AfterValidator(within_limit),
+        AfterValidator(within_limits),
+        required(missing_message),
     ]
 
 

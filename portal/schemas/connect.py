@@ -62,6 +62,7 @@ from portal.schemas.base import (
     matching,
     missing,
     multi_line,
+    name_text,
     prepare_secret,
     unique,
 )
@@ -230,7 +231,7 @@ def _unique_terminal_ids(terminals: list[Terminal]) -> list[Terminal]:
 class ConnectionInput(InputModel):
     """Validate a connection (a gateway connector of an integration)."""
 
-    name: Annotated[str, bounded(CONNECTION_NAME_MAX, CONNECTION_NAME_MIN), SINGLE_LINE, REQUIRED]
+    name: name_text(CONNECTION_NAME_MAX, min_length=CONNECTION_NAME_MIN, missing_message=None)
     adapter: Annotated[str, bounded(ADAPTER_MAX), SINGLE_LINE, REQUIRED]
     method: Annotated[str, bounded(METHOD_MAX), SINGLE_LINE, REQUIRED]
     api_key: Annotated[str | None, bounded(API_KEY_MAX), SINGLE_LINE, OPTIONAL] = None
@@ -259,7 +260,7 @@ class ConnectionInput(InputModel):
 class FlowInput(InputModel):
     """Validate a flow: the routing rule of an integration."""
 
-    name: Annotated[str, bounded(FLOW_NAME_MAX), SINGLE_LINE, REQUIRED]
+    name: name_text(FLOW_NAME_MAX, missing_message=None)
     transaction_types: Annotated[_TransactionTypeList, AfterValidator(_non_empty_list)]
     default_connection_id: Annotated[
         str,
@@ -275,14 +276,14 @@ class FlowInput(InputModel):
 class IntegrationInput(InputModel):
     """Validate an integration: one customer connected to one network."""
 
-    name: Annotated[str, bounded(INTEGRATION_NAME_MAX), SINGLE_LINE, REQUIRED]
-    network: Annotated[str, bounded(NETWORK_MAX), SINGLE_LINE, REQUIRED]
+    name: name_text(INTEGRATION_NAME_MAX, missing_message=None)
+    network: name_text(NETWORK_MAX, label="Network", missing_message=None)
 
 
 class CustomerInput(InputModel):
     """Validate a customer (a payer or merchant the platform serves)."""
 
-    name: Annotated[str, bounded(CUSTOMER_NAME_MAX), SINGLE_LINE, REQUIRED]
+    name: name_text(CUSTOMER_NAME_MAX, missing_message=None)
 
 
 class CustomerForm(CustomerInput):

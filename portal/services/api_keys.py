@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from limits import RateLimitItem
+from limits.strategies import RateLimiter
 from sqlalchemy import bindparam, func, or_, select, update
 
 from portal.core import api_key_tokens as tokens
@@ -15,13 +18,12 @@ from portal.extensions import db
 from portal.models import ApiKey, Company
 from portal.models.base import utcnow
 from portal.schemas.api_keys import ApiKeyInput
-from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
 from portal.services.errors import Conflict
 from portal.services.listing import NEVER, Sort, order_by
 from portal.services.listing import parse_sort as parse_sort_token
-from portal.services.persistence import add_audited, get_or_not_found
+from portal.services.persistence import add_audited, delete_audited, get_or_not_found
 
 #: Deleting a key used this recently gets an extra warning: something still calls with it.
 RECENT_USE = timedelta(days=7)
@@ -69,8 +71,8 @@ def get_api_key(api_key_id: int) -> ApiKey:
     return get_or_not_found(ApiKey, api_key_id, "That API key does not exist.")
 
 
-def generate_api_key(actor: Actor, data: ApiKeyInput) -> NewApiKey:
-    """Generate a key for a company and environment; only the argon2id hash is stored."""
+def generate_api_key(actor: Actor, data: ApiKeyInput, pepper: bytes) -> NewApiKey:
+    """Generate a key for a company and environment; only a keyed hash of it is stored."""
     company = company_from_list(data.company_id)
     token = tokens.generate(data.environment)
     api_key = ApiKey(
@@ -79,7 +81,7 @@ def generate_api_key(actor: Actor, data: ApiKeyInput) -> NewApiKey:
         environment=data.environment,
         key_id=token.key_id,
         prefix=token.prefix,
-        secret_hash=tokens.hash_secret(token.secret),
+        secret_hash=tokens.hash_secret(token.secret, pepper),
         created_by_id=actor.user_id,
         created_by_label=actor.label,
     )
@@ -102,8 +104,9 @@ def generate_api_key(actor: Actor, data: ApiKeyInput) -> NewApiKey:
 
 def delete_api_key(actor: Actor, api_key: ApiKey) -> None:
     """Delete the key; every worker refuses it from the next request on."""
-    audit.record(actor, "api_key.delete", api_key, changes={"key_id": api_key.prefix})
-    db.session.delete(api_key)
+    gone = "That API key was deleted meanwhile."
+    changes = {"key_id": api_key.prefix}
+    delete_audited(actor, api_key, "api_key.delete", gone, changes=changes)
     db.session.commit()
 
 
@@ -145,28 +148,96 @@ class ApiKeyRejected(Exception):
     """The presented key does not authenticate; the reason stays on the server."""
 
 
+class ApiKeyThrottled(Exception):
+    """Too many failed verifications for this key id or client: try again later."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class FailureLimits:
+    """How many failed verifications a key id and a client may cause, in the shared storage."""
+
+    limiter: RateLimiter
+    per_key_id: RateLimitItem
+    per_client: RateLimitItem
+    prefix: str = "portal"
+
+    def _checks(self, key_id: str, client: str | None) -> list[tuple[RateLimitItem, str]]:
+        checks = [(self.per_key_id, f"{self.prefix}/api-key-fail/id/{key_id}")]
+        if client:
+            checks.append((self.per_client, f"{self.prefix}/api-key-fail/client/{client}"))
+        return checks
+
+    def _wait(self, checks: list[tuple[RateLimitItem, str]]) -> int:
+        """Return the seconds until every check allows another failure, 0 when all do."""
+        waits = [
+            max(1, math.ceil(self.limiter.get_window_stats(item, name).reset_time - time.time()))
+            for item, name in checks
+            if not self.limiter.test(item, name)
+        ]
+        return max(waits, default=0)
+
+    def retry_after(self, key_id: str, client: str | None) -> int:
+        """Return the seconds until the key id and client may fail again, 0 when they may."""
+        return self._wait(self._checks(key_id, client))
+
+    def retry_after_client(self, client: str | None) -> int:
+        """Return the seconds until the client may fail again, 0 when it may."""
+        return self._wait(self._checks("", client)[1:])
+
+    def failed(self, key_id: str, client: str | None) -> None:
+        """Count a failed verification against the key id and the client."""
+        for item, name in self._checks(key_id, client):
+            self.limiter.hit(item, name)
+
+
 class ApiKeyAuthenticator:
-    """Authenticate presented keys; argon2 runs once per key per cache lifetime per process."""
+    """Authenticate presented keys cheaply, and refuse to be used to exhaust the server.
+
+    Secrets are keyed hashes (HMAC-SHA-256 under the pepper), so a verification costs
+    microseconds; an unknown key id costs the same HMAC. Failed verifications are limited per
+    key id and per client (shared through the rate-limit storage) and remembered per process,
+    and the legacy argon2 hashes of keys made before the keyed hash are verified at most
+    ``legacy_concurrency`` at a time per process.
+    """
 
     def __init__(
         self,
         *,
+        pepper: bytes,
+        failure_limits: FailureLimits,
         cache_ttl: float = MAX_CACHE_TTL,
         cache_size: int = 1024,
         last_used_interval: float = 60.0,
+        legacy_concurrency: int = 2,
     ) -> None:
-        """Create the per-process cache of verified keys and the last-used throttle."""
-        # A random per-process HMAC key: the cache never leaves the process, so nothing to share.
+        """Create the per-process caches of verified and failed keys and the last-used throttle."""
+        if len(pepper) < 16:
+            raise ValueError("the API-key pepper must be at least 16 bytes")
+        self.pepper = pepper
+        self.failure_limits = failure_limits
+        # A random per-process HMAC key: the caches never leave the process, nothing to share.
         self.cache = tokens.VerifiedKeyCache(
             secrets.token_bytes(32), max_size=cache_size, ttl=min(cache_ttl, MAX_CACHE_TTL)
         )
+        self.failures = tokens.VerifiedKeyCache(
+            secrets.token_bytes(32), max_size=cache_size, ttl=MAX_CACHE_TTL
+        )
         self.last_used = tokens.LastUsedThrottle(interval=last_used_interval)
         self.last_used_interval = timedelta(seconds=last_used_interval)
+        self._legacy = threading.BoundedSemaphore(legacy_concurrency)
         self._lock = threading.Lock()
         self.verifications = 0
+        self._dummy_hash = tokens.hash_secret("0" * tokens.SECRET_LENGTH, pepper)
 
-    def authenticate(self, presented: str | None) -> AuthenticatedKey:
-        """Return the key's identity, or raise ApiKeyRejected; the row is re-read every time."""
+    def authenticate(self, presented: str | None, client: str | None = None) -> AuthenticatedKey:
+        """Return the key's identity, or raise ApiKeyRejected / ApiKeyThrottled.
+
+        The key row is re-read by id on every request, so a deleted key is refused at once.
+        """
         if not presented:
             raise ApiKeyRejected("missing")
         try:
@@ -181,17 +252,7 @@ class ApiKeyAuthenticator:
                 self.cache.discard_id(cached_id)
                 raise ApiKeyRejected("deleted")
         else:
-            row = self._load(_BY_KEY_ID, parsed.key_id)
-            if row is None:
-                raise ApiKeyRejected("unknown")
-            # Only the secret is hashed, so a re-prefixed key must be refused here.
-            if row.environment != parsed.environment:
-                raise ApiKeyRejected("environment")
-            with self._lock:
-                self.verifications += 1
-            if not tokens.verify_secret(row.secret_hash, parsed.secret):
-                raise ApiKeyRejected("secret")
-            self.cache.put(presented, row.id)
+            row = self._verify(presented, parsed, client)
         identity = AuthenticatedKey(
             id=row.id,
             name=row.name,
@@ -202,6 +263,56 @@ class ApiKeyAuthenticator:
         )
         self._touch(row.id)
         return identity
+
+    def _verify(self, presented: str, parsed: tokens.ParsedKey, client: str | None):
+        """Verify a key not seen recently; count, remember and (past the limits) throttle failures.
+
+        A noisy client is refused before any work. A key id under attack is refused before any
+        work only while its row still holds a costly legacy hash: a keyed hash is checked in
+        microseconds, so the key's real owner is never locked out by someone else's failures.
+        """
+        if self.failures.get(presented) is not None:
+            raise ApiKeyRejected("failed recently")
+        if retry_after := self.failure_limits.retry_after_client(client):
+            raise ApiKeyThrottled(retry_after)
+        row = self._load(_BY_KEY_ID, parsed.key_id)
+        legacy = row is not None and tokens.is_legacy_hash(row.secret_hash)
+        if legacy and (retry_after := self.failure_limits.retry_after(parsed.key_id, client)):
+            raise ApiKeyThrottled(retry_after)
+        # Only the secret is hashed, so a re-prefixed key must be refused here.
+        if row is None or row.environment != parsed.environment:
+            # The same HMAC as a real check, so timing does not tell which key ids exist.
+            tokens.verify_secret(self._dummy_hash, parsed.secret, self.pepper)
+            valid = False
+        else:
+            valid = self._check_secret(row, parsed.secret)
+        if not valid:
+            self.failures.put(presented, 0)
+            if retry_after := self.failure_limits.retry_after(parsed.key_id, client):
+                raise ApiKeyThrottled(retry_after)
+            self.failure_limits.failed(parsed.key_id, client)
+            raise ApiKeyRejected("secret")
+        self.cache.put(presented, row.id)
+        return row
+
+    def _check_secret(self, row, secret: str) -> bool:
+        """Check the secret against the row's hash; move a legacy hash to the keyed hash."""
+        with self._lock:
+            self.verifications += 1
+        if not tokens.is_legacy_hash(row.secret_hash):
+            return tokens.verify_secret(row.secret_hash, secret, self.pepper)
+        # argon2 costs 64 MiB and ~0.1 s: a few at a time, however many requests arrive.
+        with self._legacy:
+            valid = tokens.verify_secret(row.secret_hash, secret, self.pepper)
+        if valid:
+            db.session.execute(
+                update(ApiKey)
+                .where(ApiKey.id == row.id)
+                .values(secret_hash=tokens.hash_secret(secret, self.pepper))
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+        return valid
 
     def _load(self, statement, value):
         """Read the key's row from the database: every request, plain columns, Core execution."""

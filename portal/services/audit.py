@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead, AuditEvent
+from portal.models.base import utcnow
 from portal.services.actor import Actor
 
 REDACTED = "[redacted]"
@@ -53,6 +57,7 @@ def record(
         object_id = object_id if object_id is not None else getattr(target, "id", None)
         object_label = object_label or audit_label(target)
     event = AuditEvent(
+        created_at=utcnow(),
         actor_id=actor.user_id,
         actor_label=actor.label,
         ip=actor.ip,
@@ -63,8 +68,97 @@ def record(
         outcome=outcome,
         changes=redact(changes),
     )
-    db.session.add(event)
+    _chain(event)
     return event
+
+
+def _chain(event: AuditEvent) -> None:
+    """Link the event to the newest one and move the chain's head to it.
+
+    Locking the head row first (an UPDATE) serialises writers until they commit, on PostgreSQL
+    (row lock) and SQLite (write lock) alike, so every event links to the one committed before.
+    """
+    locked = db.session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == CHAIN_HEAD_ID)
+        .values(last_id=AuditChainHead.last_id)
+        .returning(AuditChainHead.last_hash)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    event.prev_hash = locked
+    event.hash = event_hash(event, locked)
+    db.session.add(event)
+    db.session.flush()
+    db.session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == CHAIN_HEAD_ID)
+        .values(last_id=event.id, last_hash=event.hash)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def event_hash(event: AuditEvent, prev_hash: str) -> str:
+    """Return the SHA-256 of the previous hash and the event's content, canonically encoded."""
+    content = {
+        "created_at": event.created_at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "ip": event.ip,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_label": event.object_label,
+        "outcome": event.outcome,
+        "changes": event.changes,
+    }
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{prev_hash}:{encoded}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What verify-audit found: how many events it checked and the first broken link."""
+
+    checked: int
+    broken_at: int | None = None
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        """Tell whether every link held."""
+        return self.broken_at is None
+
+
+def _events_in_order(batch: int = 1000) -> Iterator[AuditEvent]:
+    """Yield every event, oldest first, a batch at a time."""
+    last_id = 0
+    while True:
+        query = select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id)
+        rows = list(db.session.scalars(query.limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        db.session.expunge_all()
+
+
+def verify_chain() -> ChainReport:
+    """Walk the chain from the first event; report the first event whose link is broken."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    for event in _events_in_order():
+        if event.prev_hash != expected_prev:
+            problem = "does not link to the event before it (one was removed or inserted)"
+            return ChainReport(checked, event.id, problem)
+        if event_hash(event, event.prev_hash) != event.hash:
+            return ChainReport(checked, event.id, "was changed after it was recorded")
+        expected_prev, last_id = event.hash, event.id
+        checked += 1
+    head = db.session.get(AuditChainHead, CHAIN_HEAD_ID)
+    if head is None or head.last_hash != expected_prev:
+        return ChainReport(checked, last_id or None, "is not the newest event: later ones are gone")
+    return ChainReport(checked)
 
 
 def record_alone(actor: Actor, action: str, target: Any = None, **fields: Any) -> None:

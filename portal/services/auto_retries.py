@@ -11,7 +11,7 @@ from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list, list_companies
 from portal.services.errors import Conflict
-from portal.services.persistence import add_audited, get_or_not_found
+from portal.services.persistence import add_audited, delete_audited, get_or_not_found
 
 
 class DuplicateAutoRetry(Conflict):
@@ -109,11 +109,7 @@ def update_auto_retry(actor: Actor, rule: AutoRetry, data: AutoRetryChange) -> A
 
 def delete_auto_retry(actor: Actor, rule: AutoRetry) -> None:
     """Delete the rule; the scheduler stops retrying for that company and environment."""
-    audit.record(
-        actor,
-        "auto_retry.delete",
-        rule,
-        changes={"company": rule.company.name, "environment": rule.environment},
-    )
-    db.session.delete(rule)
+    changes = {"company": rule.company.name, "environment": rule.environment}
+    gone = "That auto-retry was deleted meanwhile."
+    delete_audited(actor, rule, "auto_retry.delete", gone, changes=changes)
     db.session.commit()

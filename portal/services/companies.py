@@ -13,7 +13,12 @@ from portal.schemas.companies import CompanyInput
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, InvalidInput
-from portal.services.persistence import add_audited, get_or_not_found, unique_or_conflict
+from portal.services.persistence import (
+    add_audited,
+    delete_audited,
+    get_or_not_found,
+    unique_or_conflict,
+)
 
 
 def list_companies() -> list[Company]:
@@ -113,11 +118,10 @@ def rename_company(actor: Actor, company: Company, data: CompanyInput) -> Compan
 
 def delete_company(actor: Actor, company: Company) -> None:
     """Delete a company that nothing uses; the schema refuses to orphan its dependants."""
-    label = company.name
-    audit.record(actor, "company.delete", company)
-    db.session.delete(company)
     # The foreign keys RESTRICT: a company in use cannot go, however the race is timed.
-    unique_or_conflict(
-        Conflict(f"“{label}” is in use (API keys, retries or customers) and cannot be deleted.")
+    in_use = Conflict(
+        f"“{company.name}” is in use (API keys, retries or customers) and cannot be deleted."
     )
+    gone = "That company was deleted meanwhile."
+    delete_audited(actor, company, "company.delete", gone, in_use=in_use)
     db.session.commit()

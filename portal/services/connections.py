@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from portal.core.crypto import SecretBox, mask_secret
+from portal.core.crypto import SecretBox, SecretDecryptError, mask_secret
 from portal.core.public_ids import CONNECTION_PREFIX, is_public_id, new_public_id
 from portal.extensions import db
 from portal.models import Connection, Flow, Integration
@@ -26,7 +26,12 @@ from portal.schemas.connect import (
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import add_audited, one_or_not_found, unique_or_conflict
+from portal.services.persistence import (
+    add_audited,
+    delete_audited,
+    one_or_not_found,
+    unique_or_conflict,
+)
 
 # Columns copied as they are from ConnectionInput (top level) and its config.
 _PLAIN_FIELDS = (
@@ -148,7 +153,7 @@ def flows_using(connection: Connection) -> list[Flow]:
         Flow.integration_id == connection.integration_id,
         Flow.default_connection_id == connection.id,
     )
-    return list(db.session.scalars(query.order_by(Flow.name)))
+    return list(db.session.scalars(query.order_by(Flow.name_key)))
 
 
 def deletion_blocker(connection: Connection) -> str | None:
@@ -173,16 +178,16 @@ def delete_connection(actor: Actor, connection: Connection) -> None:
     flows = flows_using(connection)
     if flows:
         raise _in_use(connection, flows)
-    audit.record(
+    # A flow may have started using it since the check above; the schema's RESTRICT says so.
+    delete_audited(
         actor,
-        "connection.delete",
         connection,
+        "connection.delete",
+        "That connection was deleted meanwhile.",
+        in_use=_in_use(connection, []),
         object_id=connection.public_id,
         changes={"integration": connection.integration_id},
     )
-    db.session.delete(connection)
-    # A flow may have started using it since the check above; the schema's RESTRICT says so.
-    unique_or_conflict(_in_use(connection, []))
     db.session.commit()
 
 
@@ -195,11 +200,23 @@ class MaskedSecrets:
     api_secret: str | None
 
 
+UNREADABLE = "cannot be decrypted"
+
+
 def masked_secrets(connection: Connection, box: SecretBox) -> MaskedSecrets:
-    """Return the connection's secrets masked for display (decryption fails closed)."""
+    """Return the connection's secrets masked for display.
+
+    A secret encrypted with a key that is no longer configured shows as "cannot be
+    decrypted" (never its token), so the pages still open and the secret can be entered again.
+    """
 
     def mask(token: str | None) -> str | None:
-        return mask_secret(box.decrypt(token)) if token else None
+        if not token:
+            return None
+        try:
+            return mask_secret(box.decrypt(token))
+        except SecretDecryptError:
+            return UNREADABLE
 
     return MaskedSecrets(
         shared_secret=mask(connection.shared_secret_encrypted),

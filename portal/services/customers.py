@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from portal.core.names import name_key
-from portal.core.public_ids import CUSTOMER_PREFIX, new_public_id
+from portal.core.public_ids import CUSTOMER_PREFIX, is_public_id, new_public_id
 from portal.extensions import db
 from portal.models import DEFAULT_COMPANY_NAME, Company, Customer
 from portal.schemas.connect import CustomerInput
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
-from portal.services.errors import Conflict
+from portal.services.errors import Conflict, NotFound
 from portal.services.listing import Sort, keyset_page
 from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import add_audited, one_or_not_found
@@ -82,8 +82,10 @@ def list_customers(
 
 def get_customer(public_id: str) -> Customer:
     """Return the customer with this public id or raise NotFound."""
-    query = select(Customer).where(Customer.public_id == public_id)
-    return one_or_not_found(query, "That customer does not exist.")
+    message = "That customer does not exist."
+    if not is_public_id(public_id, CUSTOMER_PREFIX):
+        raise NotFound(message)  # a malformed id names nothing; the database need not look
+    return one_or_not_found(select(Customer).where(Customer.public_id == public_id), message)
 
 
 def default_company() -> Company | None:

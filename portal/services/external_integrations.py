@@ -22,7 +22,12 @@ from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, InvalidInput
 from portal.services.listing import NEVER, Sort, order_by
 from portal.services.listing import parse_sort as parse_sort_token
-from portal.services.persistence import add_audited, get_or_not_found, unique_or_conflict
+from portal.services.persistence import (
+    add_audited,
+    delete_audited,
+    get_or_not_found,
+    unique_or_conflict,
+)
 from portal.services.providers import Provider
 
 OBJECT_TYPE = "ExternalIntegration"
@@ -310,13 +315,9 @@ def update_integration(
 
 def delete_integration(actor: Actor, integration: ExternalIntegration) -> None:
     """Delete the integration and its stored secret."""
-    audit.record(
-        actor,
-        "external_integration.delete",
-        integration,
-        changes={"provider": integration.provider, "name": integration.name},
-    )
-    db.session.delete(integration)
+    changes = {"provider": integration.provider, "name": integration.name}
+    gone = "That external integration was deleted meanwhile."
+    delete_audited(actor, integration, "external_integration.delete", gone, changes=changes)
     db.session.commit()
 
 

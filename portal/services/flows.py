@@ -17,7 +17,12 @@ from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.connections import get_connection
 from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import add_audited, one_or_not_found, unique_or_conflict
+from portal.services.persistence import (
+    add_audited,
+    delete_audited,
+    one_or_not_found,
+    unique_or_conflict,
+)
 
 
 def get_flow(integration: Integration, flow_id: int) -> Flow:
@@ -107,6 +112,7 @@ def update_flow(actor: Actor, flow: Flow, data: FlowInput) -> Flow:
 
 def delete_flow(actor: Actor, flow: Flow) -> None:
     """Delete a flow; its default connection stays."""
-    audit.record(actor, "flow.delete", flow, changes={"integration": flow.integration_id})
-    db.session.delete(flow)
+    changes = {"integration": flow.integration_id}
+    gone = "That flow was deleted meanwhile."
+    delete_audited(actor, flow, "flow.delete", gone, changes=changes)
     db.session.commit()

@@ -17,7 +17,12 @@ from portal.schemas.connect import IntegrationInput
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, InvalidInput
-from portal.services.persistence import add_audited, one_or_not_found, unique_or_conflict
+from portal.services.persistence import (
+    add_audited,
+    delete_audited,
+    one_or_not_found,
+    unique_or_conflict,
+)
 
 
 def get_integration(customer: Customer, integration_id: int) -> Integration:
@@ -141,21 +146,17 @@ def deletion_summary(integration: Integration) -> DeletionSummary:
 def delete_integration(actor: Actor, integration: Integration) -> DeletionSummary:
     """Delete the integration with all its flows and connections, in one transaction."""
     summary = deletion_summary(integration)
-    audit.record(
-        actor,
-        "integration.delete",
-        integration,
-        changes={
-            "customer": integration.customer.public_id,
-            "network": integration.network,
-            "connections": summary.connections,
-            "flows": summary.flows,
-        },
-    )
+    changes = {
+        "customer": integration.customer.public_id,
+        "network": integration.network,
+        "connections": summary.connections,
+        "flows": summary.flows,
+    }
     # Flows first: they point at connections, which RESTRICT their deletion otherwise.
     db.session.execute(delete(Flow).where(Flow.integration_id == integration.id))
     db.session.execute(delete(Connection).where(Connection.integration_id == integration.id))
-    db.session.execute(delete(Integration).where(Integration.id == integration.id))
+    gone = "That integration was deleted meanwhile."
+    delete_audited(actor, integration, "integration.delete", gone, changes=changes)
     db.session.commit()
     db.session.expire_all()
     return summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, delete, inspect
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -60,3 +60,33 @@ def add_audited(
     unique_or_conflict(conflict)
     audit.record(actor, action, row, **audit_fields)
     return row
+
+
+def delete_audited(
+    actor: Actor,
+    row: Any,
+    action: str,
+    gone_message: str,
+    *,
+    in_use: Conflict | None = None,
+    **audit_fields: Any,
+) -> None:
+    """Delete the row and record its audit event, or raise NotFound when it is already gone.
+
+    Two people deleting the same thing at once: the DELETE that finds no row means the other
+    won, so this one records nothing (an audit "success" must mean something was deleted).
+    A foreign key that refuses the delete raises ``in_use``. The caller commits.
+    """
+    model = type(row)
+    (key,) = inspect(model).primary_key
+    audit.record(actor, action, row, **audit_fields)
+    statement = delete(model).where(key == getattr(row, key.key))
+    try:
+        deleted = db.session.execute(statement.execution_options(synchronize_session=False))
+    except IntegrityError:
+        db.session.rollback()
+        raise (in_use or Conflict("It is in use and cannot be deleted.")) from None
+    if deleted.rowcount != 1:
+        db.session.rollback()
+        raise NotFound(gone_message)
+    db.session.expunge(row)

@@ -56,14 +56,14 @@ def sign_in(
     """Check the credentials, start a session and audit the attempt either way."""
     email = normalise_email(email)
     actor = Actor(user=None, ip=ip, label_override=email[:254] or "anonymous")
-    retry_after = throttle.retry_after(email)
+    # Counted before the check, atomically: concurrent attempts cannot outrun the lock.
+    retry_after = throttle.attempt(email)
     if retry_after:
         audit.record_alone(actor, "auth.sign_in", object_type="User", outcome="throttled")
         raise SignInThrottled(retry_after)
     user = db.session.scalar(select(User).where(User.email == email))
     valid = passwords.verify_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.active:
-        throttle.failed(email)
         audit.record_alone(
             actor,
             "auth.sign_in",
@@ -80,6 +80,13 @@ def sign_in(
     audit.record(Actor(user=user, ip=ip), "auth.sign_in", user)
     db.session.commit()
     return SignIn(user=user, token=token)
+
+
+def record_rate_limited_sign_in(email: str | None, ip: str | None) -> None:
+    """Audit a sign-in refused by the per-address limit before any check ran."""
+    label = normalise_email(email or "")[:254] or "anonymous"
+    actor = Actor(user=None, ip=ip, label_override=label)
+    audit.record_alone(actor, "auth.sign_in", object_type="User", outcome="rate_limited")
 
 
 def sign_out(actor: Actor, token: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, url_for
 
 from portal.models import Role
 from portal.schemas.accounts import RoleInput, UserInput
@@ -10,8 +10,9 @@ from portal.services import users
 from portal.services.errors import DomainError
 from portal.web.access import admin_required
 from portal.web.actor import current_actor
-from portal.web.forms import cursor, read, shown
+from portal.web.forms import read, shown
 from portal.web.htmx import render_page_or_partial
+from portal.web.query import query_id, query_text
 from portal.web.responses import attempt, confirm, dialog, done, row_or_redirect, submit
 
 bp = Blueprint("users", __name__, url_prefix="/system/users")
@@ -30,12 +31,12 @@ def user_row(user, status: int = 200):
 @admin_required
 def index():
     """List users, searched by e-mail as you type and sorted by a column, fifty a page."""
-    search = request.args.get("q", "").strip()[:254]
+    search = query_text("q")
     page = users.list_users(
         search,
-        sort=users.parse_sort(request.args.get("sort")),
-        after=cursor("after"),
-        before=cursor("before"),
+        sort=users.parse_sort(query_text("sort", max_length=40)),
+        after=query_id("after"),
+        before=query_id("before"),
     )
     return render_page_or_partial(
         "users/index.html",

@@ -5,10 +5,16 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, render_template
+from flask import Flask, Response, current_app, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -21,7 +27,9 @@ from portal.api.errors import (
     json_error,
 )
 from portal.extensions import db
+from portal.services import users
 from portal.services.errors import NotFound, PermissionDenied
+from portal.web.actor import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +46,17 @@ TITLES = {
 }
 
 
-def error_page(
-    status: int, message: str, headers: dict[str, str] | None = None, *, standalone: bool = False
-):
-    """Render the error page (JSON for the APIs); `standalone` renders without the database."""
+def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Render the error page (JSON for the APIs) without touching the database.
+
+    The template is rendered straight from the Jinja environment, so no context processor
+    runs: the signed-in user is not loaded again (the database may be why we are here).
+    """
     if is_api_request():
         return json_error(status, message, headers)
-    template = "errors/standalone.html" if standalone else "errors/error.html"
-    body = render_template(
-        template, status=status, title=TITLES.get(status, "Error"), message=message
-    )
-    return body, status, headers or {}
+    template = current_app.jinja_env.get_template("errors/error.html")
+    body = template.render(status=status, title=TITLES.get(status, "Error"), message=message)
+    return Response(body, status, headers or {}, mimetype="text/html")
 
 
 def handle_http(error: HTTPException):
@@ -67,21 +75,41 @@ def handle_csrf(error: CSRFError):
     return error_page(400, "The form was missing its security token. Reload the page and retry.")
 
 
+SIGN_IN_ENDPOINTS = frozenset({"auth.sign_in", "auth.complete_setup"})
+
+
 def handle_rate_limit(error: RateLimitExceeded):
-    """Tell the user to slow down, with Retry-After."""
+    """Tell the user to slow down, with Retry-After; a refused sign-in is audited too."""
+    if request.endpoint in SIGN_IN_ENDPOINTS:
+        users.record_rate_limited_sign_in(request.form.get("email"), client_ip())
     return error_page(429, "Too many attempts. Wait a minute and try again.", {"Retry-After": "60"})
 
 
-def handle_database_down(error: DBAPIError):
-    """Answer 503 while the database is unreachable; the next request tries again."""
-    log.error("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
-    db.session.rollback()
+def forget_the_transaction() -> None:
+    """Roll back whatever the failed request left, without failing if that fails too."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.invalidate()
+
+
+def handle_database_down(error: SQLAlchemyError):
+    """Answer 503 while the database is unreachable or too slow; the next request tries again."""
+    orig = getattr(error, "orig", None)
+    log.error("database unavailable: %s", type(orig or error).__name__)
+    forget_the_transaction()
     return error_page(
         503,
         "The portal cannot reach its database right now. Try again in a moment.",
         {"Retry-After": DATABASE_RETRY_AFTER},
-        standalone=True,
     )
+
+
+def handle_database_error(error: DBAPIError):
+    """Tell an outage (503) from any other database error (a 500, logged)."""
+    if error.connection_invalidated:
+        return handle_database_down(error)
+    return handle_unexpected(error)
 
 
 def handle_stale(error: StaleDataError):
@@ -112,13 +140,14 @@ def handle_unexpected(error: Exception):
         return handle_http(error)
     request_id = uuid.uuid4().hex
     log.exception("unhandled error (request id %s)", request_id)
+    forget_the_transaction()
     if is_api_request():
         message = f"Internal error. Quote request id {request_id} to support."
         return error_response(500, INTERNAL, message, requestId=request_id)
     return error_page(
         500,
-        "The error was recorded. Try again, or contact support if it persists.",
-        standalone=True,
+        f"The error was recorded (request id {request_id}). Try again, or contact support "
+        "if it persists.",
     )
 
 
@@ -129,6 +158,10 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(RateLimitExceeded, handle_rate_limit)
     app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(InterfaceError, handle_database_down)
+    # The pool had no connection to give within DB_POOL_TIMEOUT.
+    app.register_error_handler(PoolTimeout, handle_database_down)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(NotFound, handle_not_found)
     app.register_error_handler(PermissionDenied, handle_denied)

@@ -59,12 +59,6 @@ class Form(Generic[M]):
         return default if value is None else value
 
 
-def cursor(name: str) -> int | None:
-    """Read a page cursor (a row id) from the query string; anything but a number is ignored."""
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
-
-
 def text(posted: MultiDict, name: str, current: Any = "") -> Any:
     """Read a text control; a control missing from the post keeps its current value."""
     return posted.get(name, current)

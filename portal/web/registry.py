@@ -10,12 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import Flask, current_app
+from limits import parse
 from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from portal.clients.stripe import StripeClient
 from portal.core.crypto import SecretBox, parse_keys
 from portal.core.throttle import LoginThrottle
-from portal.services.api_keys import ApiKeyAuthenticator
+from portal.services.api_keys import ApiKeyAuthenticator, FailureLimits
 from portal.services.providers import Provider, build_providers
 
 EXTENSION = "portal.collaborators"
@@ -33,23 +35,33 @@ class Collaborators:
 
 def build(config: Mapping) -> Collaborators:
     """Build every collaborator from the app's configuration."""
+    # One connection (pool) to the shared limit storage: Redis in production.
+    storage = storage_from_string(config["RATELIMIT_STORAGE_URI"])
     return Collaborators(
         secret_box=SecretBox(parse_keys(config["ENCRYPTION_KEYS"])),
         login_throttle=LoginThrottle(
-            # Its own connection to the shared limit storage (Redis in production).
-            storage=storage_from_string(config["RATELIMIT_STORAGE_URI"]),
+            storage=storage,
             failures_before_backoff=config["LOGIN_FAILURES_BEFORE_BACKOFF"],
             base_seconds=config["LOGIN_BACKOFF_BASE_SECONDS"],
             max_seconds=config["LOGIN_BACKOFF_MAX_SECONDS"],
             prefix=config["RATELIMIT_KEY_PREFIX"],
         ),
         api_key_authenticator=ApiKeyAuthenticator(
+            pepper=config["API_KEY_PEPPER"].encode(),
+            failure_limits=FailureLimits(
+                limiter=FixedWindowRateLimiter(storage),
+                per_key_id=parse(config["API_KEY_FAILURES_PER_KEY"]),
+                per_client=parse(config["API_KEY_FAILURES_PER_CLIENT"]),
+                prefix=config["RATELIMIT_KEY_PREFIX"],
+            ),
             cache_ttl=config["API_KEY_CACHE_TTL"],
             cache_size=config["API_KEY_CACHE_SIZE"],
             last_used_interval=config["API_KEY_LAST_USED_INTERVAL"],
         ),
         providers=build_providers(
-            StripeClient(config["STRIPE_API_BASE"], config["STRIPE_TIMEOUT"])
+            StripeClient(
+                config["STRIPE_API_BASE"], config["STRIPE_TIMEOUT"], config["STRIPE_DEADLINE"]
+            )
         ),
     )
 
@@ -82,3 +94,8 @@ def api_key_authenticator() -> ApiKeyAuthenticator:
 def providers() -> Mapping[str, Provider]:
     """Return the providers an external integration can use, by slug."""
     return collaborators().providers
+
+
+def api_key_pepper() -> bytes:
+    """Return the server-side key of the API-key hashes."""
+    return collaborators().api_key_authenticator.pepper

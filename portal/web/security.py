@@ -27,8 +27,14 @@ def add_security_headers(response: Response) -> Response:
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """The signed cookie session, marked Secure whenever the request came over HTTPS."""
+    """The signed cookie session: Secure over HTTPS, and then named with the __Host- prefix."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Mark the cookie Secure when configured or when served over HTTPS."""
         return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """Name the cookie "__Host-..." over HTTPS: browsers then refuse it from HTTP and
+        from other subdomains (it must be Secure, for this host only, with Path=/)."""
+        name = app.config["SESSION_COOKIE_NAME"]
+        return f"__Host-{name}" if request.is_secure else name

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import base64
+import runpy
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
 
 from portal.core import api_key_tokens as tokens
 from portal.services import api_keys
@@ -176,19 +182,13 @@ def test_every_api_endpoint_authenticates_itself_and_refuses_anonymous_requests(
 
 def access_log_line(tmp_path, settings: dict, key: str) -> str:
     """Return the access-log line gunicorn writes, with `settings`, for a request with the key."""
-    from datetime import timedelta
-    from types import SimpleNamespace
-
-    from gunicorn.config import Config
-    from gunicorn.glogging import Logger
-
     config = Config()
     for name, value in settings.items():
         if name in config.settings:
             config.set(name, value)
     log_file = tmp_path / "access.log"
     config.set("accesslog", str(log_file))
-    logger = Logger(config)
+    logger = settings.get("logger_class", Logger)(config)
     authorization = basic(key)["Authorization"]
     environ = {
         "REQUEST_METHOD": "GET",
@@ -198,6 +198,7 @@ def access_log_line(tmp_path, settings: dict, key: str) -> str:
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_AUTHORIZATION": authorization,
+        "HTTP_REFERER": f"https://portal.example/connect/?q=secret-search&token={key}",
     }
     response = SimpleNamespace(status="200 OK", sent=120, headers=[])
     request = SimpleNamespace(headers=[("AUTHORIZATION", authorization)])
@@ -209,9 +210,6 @@ def access_log_line(tmp_path, settings: dict, key: str) -> str:
 
 def test_the_gunicorn_access_log_never_holds_a_key(tmp_path) -> None:
     """Basic sends the key as the user name, which gunicorn's default format (%(u)s) logs."""
-    import runpy
-    from pathlib import Path
-
     key = tokens.generate("production").plaintext
     default = tmp_path / "default"
     default.mkdir()
@@ -221,3 +219,4 @@ def test_the_gunicorn_access_log_never_holds_a_key(tmp_path) -> None:
     line = access_log_line(tmp_path, settings, key)
     assert f"GET {ME} HTTP/1.1" in line
     assert key not in line
+    assert '"https://portal.example/connect/"' in line and "secret-search" not in line

@@ -8,7 +8,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 import stripe as stripe_lib
 
 from portal.clients.stripe import (
@@ -19,7 +18,9 @@ from portal.clients.stripe import (
     check_key_format,
     key_mode,
 )
+from tests.support import fake_stripe
 from tests.support.fake_stripe import FakeStripe
+from tests.support.tcp import BlackHole, Unaccepting
 
 BODY = "51HabcdefghijklmnopqrstUV"  # 25 letters and digits
 
@@ -219,12 +220,28 @@ def test_global_stripe_state_untouched(fake: FakeStripe) -> None:
     ) == before
 
 
-def test_connect_timeout_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A real connect timeout needs an unroutable address, which sandboxes often intercept.
-    def refuse_in_time(*args: object, **kwargs: object) -> None:
-        raise requests.exceptions.ConnectTimeout("connect timed out")
+def test_connect_timeout_is_unreachable() -> None:
+    with Unaccepting() as port:
+        result = verify(make_key(), f"http://127.0.0.1:{port.port}", timeout=0.5)
 
-    monkeypatch.setattr(requests.Session, "request", refuse_in_time)
-    result = verify(make_key(), "http://127.0.0.1:9", timeout=5)
+    assert result == Verification(Outcome.UNREACHABLE, "timed out after 0.5 s")
 
-    assert result == Verification(Outcome.UNREACHABLE, "timed out after 5 s")
+
+def test_a_trickling_answer_is_cut_at_the_deadline(fake: FakeStripe) -> None:
+    started = time.monotonic()
+    result = StripeClient(fake.base_url, timeout=1.0, deadline=1.5).verify_secret_key(
+        make_key("trickle")
+    )
+    assert result == Verification(Outcome.UNREACHABLE, "no complete answer within 1.5 s")
+    assert time.monotonic() - started < fake_stripe.TRICKLE_SECONDS
+
+
+def test_an_answer_that_is_not_http_is_said_so(fake: FakeStripe) -> None:
+    result = verify(make_key("garbage"), fake.base_url, timeout=1.0)
+    assert result == Verification(Outcome.UNREACHABLE, "the answer was not valid HTTP")
+
+
+def test_a_server_that_never_answers_times_out_reading() -> None:
+    with BlackHole() as hole:
+        result = verify(make_key(), f"http://127.0.0.1:{hole.port}", timeout=0.5)
+    assert result == Verification(Outcome.UNREACHABLE, "timed out after 0.5 s")

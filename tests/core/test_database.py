@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from portal import create_app
+from portal.config import engine_options
 from portal.extensions import db
+from tests.support.apps import overrides
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app: Flask) -> None:
@@ -19,8 +25,31 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app: Flask) -> 
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
-def test_postgresql_connections_are_pinged_before_use(app: Flask) -> None:
-    from portal.config import engine_options
-
-    assert engine_options("postgresql+psycopg://u@h/db")["pool_pre_ping"] is True
+def test_postgresql_connections_are_pinged_and_bounded_in_time(app: Flask) -> None:
+    options = engine_options("postgresql+psycopg://u@h/db", {"DB_STATEMENT_TIMEOUT": 4.5})
+    assert options["pool_pre_ping"] is True
+    assert options["connect_args"]["connect_timeout"] == 3
+    assert options["connect_args"]["options"] == "-c statement_timeout=4500"
+    assert options["pool_size"] + options["max_overflow"] < 8  # gunicorn's threads
+    assert options["pool_timeout"] <= 3
     assert "pool_pre_ping" not in engine_options("sqlite:///x.db")
+
+
+def test_the_sqlite_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    app = create_app(overrides(f"sqlite:///{tmp_path / 'portal.db'}"))
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE t (x INTEGER)"))
+        db.session.commit()
+        modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
+        db.engine.dispose()
+    assert modes["portal.db"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes
+
+
+@pytest.mark.services
+def test_postgresql_sessions_run_with_the_statement_timeout(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL setting")
+        timeout = db.session.execute(text("SHOW statement_timeout")).scalar()
+    assert timeout == "10s"

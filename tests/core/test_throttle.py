@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from limits.storage import storage_from_string
@@ -25,26 +27,40 @@ def throttle() -> LoginThrottle:
     )
 
 
-def test_backoff_starts_after_five_failures_doubles_and_is_capped(throttle) -> None:
-    locks = [throttle.failed("a@example.com") for _ in range(12)]
-    assert locks[:4] == [0, 0, 0, 0]
-    assert locks[4:] == [30, 60, 120, 240, 480, 900, 900, 900]
-    assert 890 <= throttle.retry_after("a@example.com") <= 900
+def wait_out_the_lock(throttle: LoginThrottle, email: str) -> None:
+    """Let the current lock expire, as time passing would."""
+    throttle.storage.clear(throttle._keys(email)[1])
+
+
+def test_five_attempts_are_checked_then_the_lock_doubles_and_is_capped(throttle) -> None:
+    assert [throttle.attempt("a@example.com") for _ in range(5)] == [0, 0, 0, 0, 0]
+    locks = []
+    for _ in range(7):
+        locks.append(throttle.attempt("a@example.com"))
+        wait_out_the_lock(throttle, "a@example.com")
+    assert locks == [30, 60, 120, 240, 480, 900, 900]
+
+
+def test_attempts_while_locked_are_refused_without_being_counted(throttle) -> None:
+    for _ in range(6):
+        throttle.attempt("a@example.com")
+    assert 25 <= throttle.retry_after("a@example.com") <= 30
+    assert 25 <= throttle.attempt("a@example.com") <= 30  # still the first lock, not 60 s
 
 
 def test_accounts_are_counted_apart_and_case_insensitively(throttle) -> None:
-    for _ in range(5):
-        throttle.failed("A@Example.com")
+    for _ in range(6):
+        throttle.attempt("A@Example.com")
     assert throttle.retry_after("a@example.com") > 0
     assert throttle.retry_after("b@example.com") == 0
 
 
-def test_success_forgets_the_failures(throttle) -> None:
-    for _ in range(5):
-        throttle.failed("a@example.com")
+def test_success_forgets_the_attempts(throttle) -> None:
+    for _ in range(6):
+        throttle.attempt("a@example.com")
     throttle.succeeded("a@example.com")
     assert throttle.retry_after("a@example.com") == 0
-    assert throttle.failed("a@example.com") == 0
+    assert throttle.attempt("a@example.com") == 0
 
 
 def test_two_throttles_on_one_storage_share_counts(throttle) -> None:
@@ -57,12 +73,25 @@ def test_two_throttles_on_one_storage_share_counts(throttle) -> None:
         prefix=throttle.prefix,
     )
     for _ in range(3):
-        throttle.failed("a@example.com")
-    for _ in range(2):
-        other.failed("a@example.com")
+        throttle.attempt("a@example.com")
+    for _ in range(3):
+        other.attempt("a@example.com")
     assert throttle.retry_after("a@example.com") > 0
 
 
+def test_twenty_attempts_at_once_get_at_most_five_checks(throttle) -> None:
+    barrier = threading.Barrier(20)
+
+    def attempt(_: int) -> int:
+        barrier.wait()
+        return throttle.attempt("a@example.com")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(attempt, range(20)))
+    assert answers.count(0) == 5
+    assert all(seconds > 0 for seconds in answers if seconds)
+
+
 def test_the_storage_never_holds_the_address(throttle) -> None:
-    throttle.failed("secret.person@example.com")
+    throttle.attempt("secret.person@example.com")
     assert all("secret.person" not in key for key in throttle._keys("secret.person@example.com"))

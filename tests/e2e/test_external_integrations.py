@@ -147,6 +147,8 @@ def test_dismissing_the_delete_confirmation_keeps_the_integration(
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     row_of(page, "Main").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("dialog", name="Delete “Main”?")).to_be_visible()
+    wait_for_htmx(page)
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(row_of(page, "Main")).to_be_visible()
@@ -238,6 +240,7 @@ def test_escape_closes_the_add_and_edit_dialogs_without_changes(
     open_external_integrations(page, make_user)
     dialog = open_add_dialog(page)
     dialog.get_by_label("Name").fill("Never saved")
+    wait_for_htmx(page)
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
 
@@ -245,6 +248,7 @@ def test_escape_closes_the_add_and_edit_dialogs_without_changes(
     dialog = page.get_by_role("dialog", name="Edit “Main”")
     expect(dialog.get_by_label("Name")).to_be_focused()
     dialog.get_by_label("Name").fill("Renamed")
+    wait_for_htmx(page)
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(row_of(page, "Main").get_by_text("Active", exact=True)).to_be_visible()
@@ -254,6 +258,7 @@ def test_escape_closes_the_add_and_edit_dialogs_without_changes(
     dialog = open_add_dialog(page)
     dialog.get_by_role("button", name="Save Integration").click()
     expect(dialog.get_by_text("Enter a name.")).to_be_visible()
+    wait_for_htmx(page)
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert stored(app) == 1

@@ -16,6 +16,7 @@ from portal.schemas.base import (
     field_errors,
     name_text,
 )
+from tests.support.unicode import fullwidth
 
 
 class Sample(InputModel):
@@ -62,3 +63,15 @@ def test_a_choice_outside_the_list_is_refused_with_its_message() -> None:
 def test_a_company_id_must_be_a_plain_number(value: str) -> None:
     messages, _ = refusal(company_id=value)
     assert messages == {"company_id": "Choose a company from the list."}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Master\u200bcard", "Mastercard\u200b", "\u202eMastercard", "Master\u2066card", "\ufeffAcme"],
+)
+def test_invisible_characters_in_names_are_refused(name: str) -> None:
+    assert refusal(name=name) == ({"name": "Name contains invalid characters."}, 1004)
+
+
+def test_names_are_stored_in_nfkc_with_spaces_collapsed() -> None:
+    assert Sample(name=fullwidth("ACME") + "   Pay").name == "ACME Pay"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.core import api_key_tokens as tokens
@@ -14,8 +16,9 @@ from portal.models.base import utcnow
 from portal.schemas.api_keys import ApiKeyInput
 from portal.services import api_keys, companies
 from portal.services.actor import Actor
-from portal.services.api_keys import ApiKeyAuthenticator, ApiKeyRejected
+from portal.services.api_keys import ApiKeyAuthenticator, ApiKeyRejected, ApiKeyThrottled
 from portal.services.errors import Conflict
+from portal.web.registry import api_key_pepper, build
 from tests import factories
 from tests.support.refusals import refused_fields
 
@@ -38,14 +41,22 @@ def every_stored_value() -> str:
     return "\n".join(values)
 
 
+def worker() -> ApiKeyAuthenticator:
+    """Return a fresh authenticator, as another worker process would build it."""
+    return build(current_app.config).api_key_authenticator
+
+
 @pytest.mark.services
-def test_generate_stores_only_an_argon2id_hash_and_audits_without_the_key() -> None:
+def test_generate_stores_only_a_keyed_hash_and_audits_without_the_key() -> None:
     new = factories.make_api_key("CRM", environment="production")
     key = new.api_key
     assert new.plaintext.startswith("ptl_live_")
     assert key.environment == "production"
     assert key.prefix == "ptl_live_" + key.key_id
-    assert key.secret_hash.startswith("$argon2id$")
+    assert key.secret_hash == tokens.hash_secret(
+        tokens.parse(new.plaintext).secret, api_key_pepper()
+    )
+    assert key.secret_hash.startswith("hmac-sha256$")
     secret = tokens.parse(new.plaintext).secret
     stored = every_stored_value()
     assert new.plaintext not in stored
@@ -88,7 +99,9 @@ def test_bad_input_is_refused_and_nothing_is_saved(name, company_id, environment
         "company_id": company.id if company_id is None else company_id,
         "environment": environment,
     }
-    assert refused_fields(lambda: api_keys.generate_api_key(ACTOR, ApiKeyInput(**data))) == {field}
+    pepper = api_key_pepper()
+    refused = refused_fields(lambda: api_keys.generate_api_key(ACTOR, ApiKeyInput(**data), pepper))
+    assert refused == {field}
     assert count_keys() == 0
 
 
@@ -124,16 +137,16 @@ def test_used_recently_means_the_last_seven_days() -> None:
 
 def test_authenticate_returns_the_company_and_environment() -> None:
     new = factories.make_api_key("CRM", environment="sandbox")
-    identity = ApiKeyAuthenticator().authenticate(new.plaintext)
+    identity = worker().authenticate(new.plaintext)
     assert identity.name == "CRM"
     assert identity.company_name == "Default Company"
     assert identity.environment == "sandbox"
     assert identity.id == new.api_key.id
 
 
-def test_argon2_runs_once_per_key_while_the_cache_holds_it() -> None:
+def test_a_key_is_verified_once_while_the_cache_holds_it() -> None:
     new = factories.make_api_key()
-    authenticator = ApiKeyAuthenticator()
+    authenticator = worker()
     for _ in range(5):
         authenticator.authenticate(new.plaintext)
     assert authenticator.verifications == 1
@@ -143,7 +156,7 @@ def test_argon2_runs_once_per_key_while_the_cache_holds_it() -> None:
 @pytest.mark.services
 def test_a_cached_key_is_refused_as_soon_as_it_is_deleted() -> None:
     new = factories.make_api_key()
-    authenticator = ApiKeyAuthenticator()
+    authenticator = worker()
     authenticator.authenticate(new.plaintext)
     # Deleted elsewhere (another worker): this process's cache still holds the verification.
     api_keys.delete_api_key(ACTOR, api_keys.get_api_key(new.api_key.id))
@@ -155,7 +168,7 @@ def test_a_cached_key_is_refused_as_soon_as_it_is_deleted() -> None:
 def test_a_cached_row_id_reused_by_another_key_does_not_authenticate_the_old_key() -> None:
     old = factories.make_api_key()
     other = factories.make_api_key()
-    authenticator = ApiKeyAuthenticator()
+    authenticator = worker()
     # As if the old row was deleted and its id handed to a new key (SQLite reuses row ids).
     authenticator.cache.put(old.plaintext, other.api_key.id)
     with pytest.raises(ApiKeyRejected):
@@ -168,7 +181,7 @@ def test_a_key_presented_with_the_other_environment_prefix_is_refused() -> None:
     forged = body + tokens._checksum(body)
     assert tokens.parse(forged).environment == "production"
     with pytest.raises(ApiKeyRejected):
-        ApiKeyAuthenticator().authenticate(forged)
+        worker().authenticate(forged)
 
 
 def test_wrong_secret_and_unknown_keys_are_refused() -> None:
@@ -177,18 +190,18 @@ def test_wrong_secret_and_unknown_keys_are_refused() -> None:
         "A" if new.plaintext[-tokens.CHECKSUM_LENGTH - 1] != "A" else "B"
     )
     wrong_secret = body + tokens._checksum(body)
-    authenticator = ApiKeyAuthenticator()
+    authenticator = worker()
     with pytest.raises(ApiKeyRejected):
         authenticator.authenticate(wrong_secret)
     with pytest.raises(ApiKeyRejected):
         authenticator.authenticate(tokens.generate("sandbox").plaintext)
-    assert authenticator.verifications == 1  # the unknown key id never reached argon2
+    assert authenticator.verifications == 1  # the unknown key id had no row to check
 
 
 @pytest.mark.services
 def test_last_used_is_written_at_most_once_a_minute_across_workers() -> None:
     new = factories.make_api_key()
-    worker_a, worker_b = ApiKeyAuthenticator(), ApiKeyAuthenticator()
+    worker_a, worker_b = worker(), worker()
     worker_a.authenticate(new.plaintext)
     first = api_keys.get_api_key(new.api_key.id).last_used_at
     assert first is not None
@@ -196,3 +209,78 @@ def test_last_used_is_written_at_most_once_a_minute_across_workers() -> None:
     worker_b.authenticate(new.plaintext)  # another process: the conditional update does nothing
     db.session.expire_all()
     assert api_keys.get_api_key(new.api_key.id).last_used_at == first
+
+
+def wrong_secret_of(plaintext: str, variant: int = 0) -> str:
+    """Return the key with the end of its secret changed (and a valid checksum).
+
+    Each variant is another wrong key, so none is refused from the failure memory alone.
+    """
+    cut = -tokens.CHECKSUM_LENGTH - 2
+    ending = tokens.BASE62_ALPHABET[variant // 62] + tokens.BASE62_ALPHABET[variant % 62]
+    if ending == plaintext[cut : -tokens.CHECKSUM_LENGTH]:
+        ending = "zz"
+    body = plaintext[:cut] + ending
+    return body + tokens._checksum(body)
+
+
+@pytest.mark.services
+def test_failed_verifications_are_limited_per_key_id_but_the_owner_still_gets_in() -> None:
+    new = factories.make_api_key()
+    authenticator = worker()
+    answers = []
+    for n in range(12):
+        try:
+            # Many clients, one key id.
+            authenticator.authenticate(wrong_secret_of(new.plaintext, n), f"10.0.0.{n}")
+        except ApiKeyThrottled as error:
+            answers.append(("429", error.retry_after > 0))
+        except ApiKeyRejected:
+            answers.append(("401", True))
+    assert answers[:10] == [("401", True)] * 10
+    assert set(answers[10:]) == {("429", True)}
+    # A keyed hash costs microseconds: the real owner is checked, and let in.
+    assert authenticator.authenticate(new.plaintext, "10.0.1.1").id == new.api_key.id
+
+
+@pytest.mark.services
+def test_a_noisy_client_is_refused_before_any_work() -> None:
+    keys = [factories.make_api_key() for _ in range(4)]
+    authenticator = worker()
+    statuses = []
+    for n in range(35):
+        try:
+            authenticator.authenticate(wrong_secret_of(keys[n % 4].plaintext, n), "10.9.9.9")
+        except ApiKeyThrottled:
+            statuses.append(429)
+        except ApiKeyRejected:
+            statuses.append(401)
+    assert statuses.count(401) == 30 and statuses[-1] == 429
+    before = authenticator.verifications
+    with pytest.raises(ApiKeyThrottled):
+        authenticator.authenticate(keys[0].plaintext, "10.9.9.9")
+    assert authenticator.verifications == before  # refused before the database or a hash
+
+
+def test_a_failure_is_remembered_so_a_repeat_costs_nothing() -> None:
+    new = factories.make_api_key()
+    authenticator = worker()
+    forged = wrong_secret_of(new.plaintext)
+    with pytest.raises(ApiKeyRejected):
+        authenticator.authenticate(forged)
+    for _ in range(5):
+        with pytest.raises(ApiKeyRejected):
+            authenticator.authenticate(forged)
+    assert authenticator.verifications == 1
+
+
+def test_a_legacy_argon2_key_still_works_and_is_moved_to_the_keyed_hash() -> None:
+    new = factories.make_api_key()
+    row = api_keys.get_api_key(new.api_key.id)
+    row.secret_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(
+        tokens.parse(new.plaintext).secret
+    )
+    db.session.commit()
+    assert worker().authenticate(new.plaintext).id == row.id
+    db.session.expire_all()
+    assert api_keys.get_api_key(row.id).secret_hash.startswith("hmac-sha256$")

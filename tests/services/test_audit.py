@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import GENESIS_HASH, AuditEvent
 from portal.models.audit import AuditTrailIsAppendOnly
 from portal.services import audit
 from portal.services.actor import Actor
+from tests.support.concurrency import run_concurrently
 
 pytestmark = pytest.mark.services
 
@@ -43,6 +47,109 @@ def test_times_are_utc_aware(app_context) -> None:
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(AuditEvent, event.id).created_at.utcoffset().total_seconds() == 0
+
+
+def record_events(count: int) -> list[int]:
+    """Record events in their own transactions; return their ids."""
+    ids = []
+    for number in range(count):
+        event = audit.record(
+            Actor.system(), "thing.change", object_type="Thing", changes={"n": number}
+        )
+        db.session.commit()
+        ids.append(event.id)
+    return ids
+
+
+def without_triggers(statement: str, **params) -> None:
+    """Run SQL with the append-only triggers out of the way, as an intruder with DDL could."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        connection.execute(text(statement), params)
+        connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+    else:
+        triggers = connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+        for name, _ in triggers:
+            connection.execute(text(f"DROP TRIGGER {name}"))
+        connection.execute(text(statement), params)
+        for _, sql in triggers:
+            connection.execute(text(sql))
+    db.session.commit()
+    db.session.expire_all()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET action = 'thing.forged'",
+        "DELETE FROM audit_events",
+    ],
+)
+def test_the_database_refuses_to_change_or_delete_events(app_context, statement: str) -> None:
+    record_events(2)
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    assert audit.verify_chain().checked == 2
+
+
+def test_each_event_links_to_the_one_before_and_the_chain_verifies(app_context) -> None:
+    first, second, third = record_events(3)
+    events = [db.session.get(AuditEvent, event_id) for event_id in (first, second, third)]
+    assert events[0].prev_hash == GENESIS_HASH
+    assert events[1].prev_hash == events[0].hash and events[2].prev_hash == events[1].hash
+    assert audit.verify_chain() == audit.ChainReport(checked=3)
+
+
+def test_a_changed_event_is_found(app_context) -> None:
+    ids = record_events(4)
+    without_triggers(
+        "UPDATE audit_events SET actor_label = 'someone else' WHERE id = :id", id=ids[2]
+    )
+    report = audit.verify_chain()
+    assert (report.broken_at, report.checked) == (ids[2], 2)
+    assert "changed" in report.problem
+
+
+def test_a_removed_event_is_found(app_context) -> None:
+    ids = record_events(4)
+    without_triggers("DELETE FROM audit_events WHERE id = :id", id=ids[1])
+    assert audit.verify_chain().broken_at == ids[2]
+
+
+def test_a_removed_newest_event_is_found(app_context) -> None:
+    ids = record_events(3)
+    without_triggers("DELETE FROM audit_events WHERE id = :id", id=ids[2])
+    report = audit.verify_chain()
+    assert (report.broken_at, report.checked) == (ids[1], 2)
+
+
+def test_concurrent_writers_extend_one_chain(app: Flask) -> None:
+    def work(number: int) -> int:
+        event = audit.record(Actor.system(), "thing.change", object_type="Thing", object_id=number)
+        db.session.commit()
+        return event.id
+
+    results = run_concurrently(app, 8, work)
+    assert all(isinstance(result, int) for result in results), results
+    with app.app_context():
+        assert audit.verify_chain() == audit.ChainReport(checked=8)
+
+
+def test_verify_audit_reports_the_first_broken_link(app: Flask, runner) -> None:
+    with app.app_context():
+        ids = record_events(3)
+    result = runner.invoke(args=["verify-audit"])
+    assert result.exit_code == 0
+    assert "intact: 3 event(s) checked" in result.output
+    with app.app_context():
+        without_triggers("UPDATE audit_events SET outcome = 'failure' WHERE id = :id", id=ids[1])
+    result = runner.invoke(args=["verify-audit"])
+    assert result.exit_code == 1
+    assert f"broken at event #{ids[1]}: it was changed after it was recorded" in result.output
 
 
 def test_actions_objects_and_outcomes_are_named_for_people() -> None:

@@ -19,6 +19,7 @@ from tests import factories
 from tests.factories import connection_input, flow_data
 from tests.support.concurrency import run_concurrently
 from tests.support.queries import count, events
+from tests.support.unicode import fullwidth
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -165,3 +166,16 @@ def test_a_connection_used_by_a_flow_cannot_be_deleted_until_the_flow_moves() ->
     connections.delete_connection(ACTOR, used)
     assert count(Connection) == 1
     assert events("connection.delete")
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(
+    "lookalike", ["conn dup", "Conn  Dup", fullwidth("CONN DUP"), " CONN DUP "]
+)
+def test_lookalike_connection_names_are_one_name(lookalike: str) -> None:
+    integration = factories.make_integration()
+    factories.make_connection(integration, name="Conn Dup")
+    with pytest.raises(Conflict) as raised:
+        factories.make_connection(integration, name=lookalike)
+    assert raised.value.field == "name"
+    assert count(Connection) == 1

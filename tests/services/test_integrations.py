@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import event, text
 
 from portal.extensions import db
@@ -14,6 +15,7 @@ from portal.services.errors import Conflict, InvalidInput, NotFound
 from tests import factories
 from tests.support.concurrency import run_concurrently
 from tests.support.queries import count, events
+from tests.support.unicode import fullwidth
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -148,3 +150,12 @@ def test_integrations_of_another_customer_are_not_found() -> None:
     other = factories.make_customer()
     with pytest.raises(NotFound):
         integrations.get_integration(other, integration.id)
+
+
+def test_a_zero_width_space_does_not_get_around_one_integration_per_network() -> None:
+    customer = factories.make_customer()
+    factories.make_integration(customer, network="Mastercard")
+    with pytest.raises(ValidationError):
+        IntegrationInput(name="Again", network="Mastercard\u200b")
+    with pytest.raises(Conflict):
+        factories.make_integration(customer, network=fullwidth("MASTERCARD"))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 
 from portal.extensions import db
-from portal.models import Company
-from portal.services.errors import Conflict
+from portal.models import ApiKey, Company, Connection
+from portal.services import api_keys, connections
+from portal.services.actor import Actor
+from portal.services.errors import Conflict, NotFound
 from portal.services.persistence import unique_or_conflict
 from tests import factories
-from tests.support.queries import count
+from tests.support.concurrency import run_concurrently
+from tests.support.queries import count, events
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -35,3 +39,30 @@ def test_a_callable_explains_the_clash_after_the_rollback() -> None:
     db.session.add(Company(name="ACME", name_key="acme"))
     with pytest.raises(Conflict, match="1 company already"):
         unique_or_conflict(lambda: Conflict(f"{count(Company)} company already has that name."))
+
+
+@pytest.mark.services
+def test_racing_deletes_record_one_success(app) -> None:
+    connection_id = factories.make_connection().id
+
+    def delete_it(_: int) -> str:
+        connection = db.session.get(Connection, connection_id)
+        if connection is None:
+            return "already gone"
+        connections.delete_connection(Actor.system("test"), connection)
+        return "deleted"
+
+    results = run_concurrently(app, 8, delete_it)
+    assert results.count("deleted") == 1, results
+    assert all(r in ("deleted", "already gone") or isinstance(r, NotFound) for r in results)
+    assert [event.outcome for event in events("connection.delete")] == ["success"]
+    assert count(Connection) == 0
+
+
+def test_a_delete_that_finds_nothing_records_nothing() -> None:
+    key = factories.make_api_key("CRM").api_key
+    db.session.execute(delete(ApiKey).where(ApiKey.id == key.id))
+    db.session.commit()
+    with pytest.raises(NotFound, match="deleted meanwhile"):
+        api_keys.delete_api_key(Actor.system("test"), key)
+    assert events("api_key.delete") == []

@@ -8,9 +8,11 @@ from collections.abc import Iterator
 
 from cryptography.fernet import Fernet
 from flask import Flask
+from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db, limiter
+from portal.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -22,6 +24,7 @@ def overrides(database_url: str, **extra) -> dict:
     return {
         "SECRET_KEY": "test-secret-key-" + uuid.uuid4().hex,
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "API_KEY_PEPPER": "test-pepper-" + uuid.uuid4().hex,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
         # A fresh prefix per app keeps rate-limit counts of one test away from the next.
@@ -36,10 +39,31 @@ def overrides(database_url: str, **extra) -> dict:
 
 
 def empty_tables() -> None:
-    """Delete every row, children first, so each test starts from an empty database."""
+    """Delete every row, so each test starts from an empty database with a fresh audit chain.
+
+    The audit trail refuses DELETE (triggers): PostgreSQL empties it with TRUNCATE, which row
+    triggers do not see; SQLite drops its triggers for the moment and puts them back.
+    """
+    tables = db.metadata.sorted_tables
     with db.engine.begin() as connection:
-        for table in reversed(db.metadata.sorted_tables):
-            connection.execute(table.delete())
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            triggers = connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            for name, _ in triggers:
+                connection.execute(text(f"DROP TRIGGER {name}"))
+            for table in reversed(tables):
+                connection.execute(table.delete())
+            for _, sql in triggers:
+                connection.execute(text(sql))
+        connection.execute(
+            AuditChainHead.__table__.insert().values(
+                id=CHAIN_HEAD_ID, last_id=0, last_hash=GENESIS_HASH
+            )
+        )
 
 
 def fresh_app(database_url: str, **extra) -> Iterator[Flask]:

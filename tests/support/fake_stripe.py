@@ -11,6 +11,9 @@ from typing import Any, Self
 
 # Upper bound for a "slow" answer, so a forgotten stop() never hangs a test run.
 SLOW_SECONDS = 3.0
+# A "trickle" answer sends a byte every TRICKLE_INTERVAL seconds, for about this long.
+TRICKLE_SECONDS = 6.0
+TRICKLE_INTERVAL = 0.3
 
 _BALANCE: dict[str, Any] = {
     "object": "balance",
@@ -94,12 +97,34 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(403, _NO_PERMISSION)
         elif "boom" in key:
             self._reply(500, _SERVER_ERROR)
+        elif "trickle" in key:
+            self._trickle(200, _BALANCE)
+        elif "garbage" in key:
+            self.wfile.write(b"this is not HTTP at all\r\n\r\n")
+            self.close_connection = True
         else:
             if "slow" in key:
                 owner._stopping.wait(SLOW_SECONDS)
             if "held" in key:
                 owner._released.wait(SLOW_SECONDS)
             self._reply(200, _BALANCE)
+
+    def _trickle(self, status: int, body: dict[str, Any]) -> None:
+        """Send the answer one byte at a time: every read is quick, the whole is not."""
+        payload = json.dumps(body).encode("utf-8")
+        head = (
+            f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        ).encode()
+        steps = int(TRICKLE_SECONDS / TRICKLE_INTERVAL)
+        try:
+            for byte in (head + payload)[:steps]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                if self.server.owner._stopping.wait(TRICKLE_INTERVAL):
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
         """Send a JSON answer, tolerating a client that already gave up."""

@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, UserSession
 from portal.models.base import utcnow
 from tests import factories
+from tests.support.queries import events
 from tests.support.web import csrf_token, sign_in
 
 pytestmark = pytest.mark.services
@@ -79,6 +80,18 @@ def test_per_ip_limit_applies_across_accounts(app: Flask, client: FlaskClient, v
     app.config["LOGIN_IP_LIMIT"] = "3 per minute"
     statuses = [sign_in(client, f"u{n}@example.com", "x").status_code for n in range(4)]
     assert statuses == [401, 401, 401, 429]
+
+
+@pytest.mark.services
+def test_every_refused_sign_in_is_audited_the_rate_limited_ones_too(
+    app: Flask, client: FlaskClient, viewer
+) -> None:
+    app.config["LOGIN_IP_LIMIT"] = "3 per minute"
+    for n in range(6):
+        sign_in(client, f"u{n}@example.com", "x")
+    with app.app_context():
+        outcomes = [e.outcome for e in events("auth.sign_in")]
+    assert outcomes == ["failure"] * 3 + ["rate_limited"] * 3
 
 
 def test_sign_out_revokes_the_session_so_a_copied_cookie_stops_working(
@@ -181,6 +194,22 @@ def test_cookies_are_httponly_lax_and_secure_over_https(app: Flask, viewer: str)
     set_cookie = response.headers["Set-Cookie"]
     assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    # Over HTTPS the cookie is host-only, Secure and Path=/, under the __Host- prefix.
+    assert set_cookie.startswith("__Host-portal_session=")
+    assert "Path=/" in set_cookie and "Domain=" not in set_cookie
+
+
+def test_a_session_made_over_https_works_over_https(app: Flask, viewer: str) -> None:
+    https = app.test_client()
+    token = csrf_token(https, "https://localhost/login")
+    response = https.post(
+        "/login",
+        base_url="https://localhost",
+        data={"email": viewer, "password": factories.PASSWORD, "csrf_token": token},
+        headers={"Referer": "https://localhost/login"},  # CSRF checks it over HTTPS
+    )
+    assert response.status_code == 303
+    assert https.get("/connect/", base_url="https://localhost").status_code == 200
 
 
 def test_every_response_carries_the_security_headers(client: FlaskClient) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Company
+from portal.services import companies
 from tests.support.web import csrf_token
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -70,3 +72,16 @@ def test_unknown_company_gives_404(client, login) -> None:
     login("admin")
     assert client.get("/account/companies/424242/edit").status_code == 404
     assert post(client, "/account/companies/424242/delete").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["Acme\x00", "Ac\tme", "Acme\nInc", "Acme\u202e", "Ac\u200bme"])
+def test_control_and_invisible_characters_are_refused_next_to_the_field(
+    app: Flask, client: FlaskClient, login, name: str
+) -> None:
+    login("admin")
+    token = csrf_token(client, "/account/companies/")
+    response = client.post("/account/companies/", data={"name": name, "csrf_token": token})
+    assert response.status_code == 422
+    assert 'id="field-name-error">Name contains invalid characters.</small>' in response.text
+    with app.app_context():
+        assert [company.name for company in companies.list_companies()] == ["Default Company"]

@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from portal import create_app
 from portal.extensions import db
 from portal.models import AuditEvent, Connection, Customer, Flow, Integration
+from portal.web.registry import secret_box
 from tests import factories
-from tests.support.web import csrf_token
+from tests.support.apps import fresh_app, overrides
+from tests.support.web import csrf_token, sign_in
 
 HTMX = {"HX-Request": "true"}
 
@@ -483,8 +487,8 @@ def test_edit_keeps_every_field_the_post_does_not_carry(app, client, login, worl
     response = post(client, f"{world['base']}/connections/{configured}", {"name": "Renamed"})
     assert response.status_code == 303
     after = connection_row(app, configured)
-    assert after.pop("name") == "Renamed"
-    before.pop("name"), before.pop("updated_at"), after.pop("updated_at")
+    assert (after.pop("name"), after.pop("name_key")) == ("Renamed", "renamed")
+    before.pop("name"), before.pop("name_key"), before.pop("updated_at"), after.pop("updated_at")
     assert after == before
 
 
@@ -657,3 +661,42 @@ def test_every_change_writes_one_audit_event(app, client, login, world) -> None:
     assert actions == ["integration.update", "connection.create", "connection.disable"]
     assert all(e.actor_label.startswith("editor") for e in recorded)
     assert "pw-123456789012" not in str([e.changes for e in recorded])
+
+
+def test_a_connection_whose_secrets_cannot_be_decrypted_can_still_be_opened_and_fixed(
+    database_url: str,
+) -> None:
+    for app in fresh_app(database_url):
+        with app.app_context():
+            connection = factories.make_connection(config={"password": "supersecure1"})
+            customer_id = connection.integration.customer.public_id
+            base = f"/connect/customers/{customer_id}/integrations/{connection.integration_id}"
+            connection_id = connection.public_id
+    # The encryption key was lost: the portal now runs with another one.
+    lost = create_app(overrides(database_url, ENCRYPTION_KEYS=Fernet.generate_key().decode()))
+    client = lost.test_client()
+    with lost.app_context():
+        email = factories.make_user("editor").email
+    sign_in(client, email)
+    page = client.get(base)
+    assert page.status_code == 200
+    assert "cannot be decrypted" in page.text
+    form = client.get(f"{base}/connections/{connection_id}/edit")
+    assert form.status_code == 200
+    assert "cannot be decrypted with the configured encryption keys: enter it again" in form.text
+    token = csrf_token(client, base)
+    saved = client.post(
+        f"{base}/connections/{connection_id}",
+        data={
+            "password": "a new secret 1",
+            "shared_secret": "a new shared secret",
+            "csrf_token": token,
+        },
+    )
+    assert saved.status_code == 303
+    assert "cannot be decrypted" not in client.get(base).text
+    with lost.app_context():
+        row = db.session.get(Connection, connection.id)
+        assert secret_box().decrypt(row.password_encrypted) == "a new secret 1"
+        db.session.remove()
+        db.engine.dispose()

@@ -11,9 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from portal import create_app
 from portal.extensions import db
 from portal.models import AuditEvent, ExternalIntegration
 from tests import factories
+from tests.support.apps import overrides
 from tests.support.fake_stripe import FakeStripe
 from tests.support.stripe_app import closed_port_url, stripe_app, stripe_key
 from tests.support.web import csrf_token, sign_in
@@ -391,9 +393,6 @@ def test_verifying_a_key_that_cannot_be_decrypted_fails_closed(database_url, fak
     for app in stripe_app(database_url, fake.base_url):
         integration_id = make(app, "Main")
     other_keys = Fernet.generate_key().decode()
-    from portal import create_app
-    from tests.support.apps import overrides
-
     app = create_app(
         overrides(database_url, ENCRYPTION_KEYS=other_keys, STRIPE_API_BASE=fake.base_url)
     )
