@@ -118,7 +118,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=100, help="requests per page and size")
     args = parser.parse_args()
-    paths = ["/connect/", "/connect/?q=acme%20pay"]
+    paths = [
+        "/connect/",
+        "/connect/?q=acme%20pay",
+        "/connect/?sort=-name",
+        "/connect/?sort=-created",
+        "/connect/?sort=-created&after=50",
+    ]
     with tempfile.TemporaryDirectory() as folder:
         clients = {size: build(size, folder) for size in SIZES}
         timings: dict[tuple[int, str], list[float]] = {
@@ -139,7 +145,7 @@ def main() -> None:
         low = statistics.median(timings[(small, path)])
         high = statistics.median(timings[(large, path)])
         print(
-            f"GET {path:<24} {small:,}: {low:6.2f} ms   {large:,}: {high:6.2f} ms   "
+            f"GET {path:<34} {small:,}: {low:6.2f} ms   {large:,}: {high:6.2f} ms   "
             f"ratio {high / low:.2f}"
         )
     ratio = statistics.median(timings[(large, paths[0])]) / statistics.median(

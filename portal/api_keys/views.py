@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, render_template, url_for
+from flask import Blueprint, Response, flash, render_template, request, url_for
 
 from portal.api.provisioning import openapi
+from portal.api.provisioning.reference import reference as api_reference
 from portal.schemas.api_keys import ApiKeyInput
 from portal.services import api_keys, companies
 from portal.services.api_keys import NewApiKey
@@ -27,9 +28,13 @@ def company_choices() -> list[tuple[int, str]]:
 
 @bp.get("/")
 def index():
-    """Show the API keys tab."""
+    """Show the API keys tab, sorted by the column named in the URL."""
+    sort = api_keys.parse_sort(request.args.get("sort"))
     return render_page_or_partial(
-        "api_keys/index.html", "api_keys/_list.html", api_keys=api_keys.list_api_keys()
+        "api_keys/index.html",
+        "api_keys/_list.html",
+        api_keys=api_keys.list_api_keys(sort),
+        sort=sort,
     )
 
 
@@ -103,12 +108,9 @@ def delete(api_key_id: int):
 
 @bp.get("/api-reference")
 def reference():
-    """Show the provisioning API's reference, rendered from its OpenAPI document."""
+    """Show the provisioning API's reference, rendered on the server from its OpenAPI document."""
     return render_template(
-        "api_keys/reference.html",
-        document=openapi.document(),
-        operations=openapi.OPERATIONS,
-        prefix=openapi.PREFIX,
+        "api_keys/reference.html", reference=api_reference(), prefix=openapi.PREFIX
     )
 
 

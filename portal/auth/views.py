@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     Response,
@@ -27,7 +25,7 @@ from portal.web.access import public
 from portal.web.actor import client_ip, current_actor
 from portal.web.forms import Form, read, shown
 from portal.web.registry import login_throttle
-from portal.web.responses import submit
+from portal.web.responses import safe_next, submit
 
 bp = Blueprint("auth", __name__)
 
@@ -38,18 +36,6 @@ THROTTLED = "Too many failed sign-ins. Wait a few minutes before trying again."
 def login_ip_limit() -> str:
     """Return the per-IP sign-in limit from configuration."""
     return current_app.config["LOGIN_IP_LIMIT"]
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return `next` only when it is a same-site relative path."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
 
 
 def begin_session(email: str, password: str) -> None:

@@ -34,8 +34,12 @@ def choices() -> dict:
 
 @bp.get("/")
 def index():
-    """Show the FlexPay Retries tab."""
-    return render_template("auto_retries/index.html", rules=auto_retries.list_auto_retries())
+    """Show the FlexPay Retries tab; "Add auto-retries" says so when every pair has its rule."""
+    return render_template(
+        "auto_retries/index.html",
+        rules=auto_retries.list_auto_retries(),
+        full=auto_retries.ALL_TAKEN if auto_retries.all_taken() else None,
+    )
 
 
 def retry_form(form, status: int = 200):

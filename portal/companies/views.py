@@ -26,6 +26,7 @@ def list_page(form, status: int = 200):
         status=status,
         form=form,
         companies=companies.list_companies(),
+        usage=companies.usage(),
     )
 
 
@@ -79,11 +80,13 @@ def update(company_id: int):
 def confirm_delete(company_id: int):
     """Ask before deleting a company."""
     company = companies.get_company(company_id)
+    usage = companies.usage_of(company)
     return confirm(
         f"Delete “{company.name}”?",
-        "A company that API keys, retries or customers use cannot be deleted.",
+        "The company is deleted. This cannot be undone.",
         "Delete company",
         url_for("companies.index"),
+        blocked=f"“{company.name}” cannot be deleted. {usage.reason}" if usage.in_use else None,
     )
 
 

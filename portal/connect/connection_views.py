@@ -111,6 +111,7 @@ def connection_row(integration: Integration, connection):
         integration=integration,
         connection=connection,
         secrets={connection.id: connections.masked_secrets(connection, secret_box())},
+        blockers={connection.id: connections.deletion_blocker(connection)},
     )
 
 

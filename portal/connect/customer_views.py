@@ -17,9 +17,14 @@ from portal.web.responses import dialog, done, submit
 
 @bp.get("/")
 def index():
-    """List customers, searched by name or id as the user types, a page at a time."""
+    """List customers, searched by name or id as the user types, sorted, a page at a time."""
     search = query_text("q", max_length=200)
-    page = customers.list_customers(search, after=query_id("after"), before=query_id("before"))
+    page = customers.list_customers(
+        search,
+        sort=customers.parse_sort(query_text("sort", max_length=40)),
+        after=query_id("after"),
+        before=query_id("before"),
+    )
     return render_page_or_partial(
         "connect/index.html", "connect/_customers.html", page=page, search=search
     )

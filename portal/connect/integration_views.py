@@ -65,6 +65,7 @@ def integration(customer_id: str, integration_id: int):
         current=integration,
         integration=integration,
         secrets={c.id: connections.masked_secrets(c, box) for c in integration.connections},
+        blockers={c.id: connections.deletion_blocker(c) for c in integration.connections},
     )
 
 

@@ -13,9 +13,17 @@ from portal.services.errors import DomainError
 from portal.web.access import admin_required
 from portal.web.actor import current_actor
 from portal.web.forms import read, shown
-from portal.web.htmx import hx_redirect
+from portal.web.htmx import hx_redirect, render_page_or_partial
 from portal.web.registry import providers, secret_box
-from portal.web.responses import confirm, dialog, done, row_or_redirect, submit
+from portal.web.responses import (
+    back_to,
+    confirm,
+    dialog,
+    done,
+    row_or_redirect,
+    safe_next,
+    submit,
+)
 
 bp = Blueprint("external_integrations", __name__, url_prefix="/system/external-integrations")
 
@@ -51,24 +59,31 @@ def saved(result: service.Saved, message: str, url: str):
 
 
 def announce(result: service.Saved, verb: str):
-    """Confirm an added or updated integration and go back to the list."""
+    """Confirm an added or updated integration and go back where the form was opened from."""
     integration = result.integration
     label = provider_label(integration.provider)
     message = f"{label} integration “{integration.name}” {verb}."
-    return saved(result, message, url_for("external_integrations.index"))
+    return saved(result, message, back_to(url_for("external_integrations.index")))
 
 
 def integration_form(integration, form, status: int = 200):
     """Render the add or edit dialog (a page of its own without JavaScript)."""
-    return dialog("external_integrations/_form.html", status, integration=integration, form=form)
+    back = safe_next(request.values.get("next"))
+    return dialog(
+        "external_integrations/_form.html", status, integration=integration, form=form, back=back
+    )
 
 
 @bp.get("/")
 @admin_required
 def index():
-    """List external integrations."""
-    return render_template(
-        "external_integrations/index.html", integrations=service.list_integrations()
+    """List external integrations, sorted by the column named in the URL."""
+    sort = service.parse_sort(request.args.get("sort"))
+    return render_page_or_partial(
+        "external_integrations/index.html",
+        "external_integrations/_list.html",
+        integrations=service.list_integrations(sort),
+        sort=sort,
     )
 
 

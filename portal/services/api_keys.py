@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from limits import RateLimitItem
 from limits.strategies import RateLimiter
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from portal.core import api_key_tokens as tokens
 from portal.extensions import db
@@ -21,6 +21,8 @@ from portal.schemas.api_keys import ApiKeyInput
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
 from portal.services.errors import Conflict
+from portal.services.listing import NEVER, Sort, order_by
+from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import add_audited, delete_audited, get_or_not_found
 
 #: Deleting a key used this recently gets an extra warning: something still calls with it.
@@ -38,9 +40,30 @@ class NewApiKey:
     plaintext: str = field(repr=False)
 
 
-def list_api_keys() -> list[ApiKey]:
-    """Return every API key, newest first."""
-    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))
+#: The orders the list offers, each ending with the id so ties keep one order. A key never
+#: used sorts as the oldest use.
+SORTS = {
+    "name": (func.lower(ApiKey.name), ApiKey.id),
+    "company": (Company.name_key, ApiKey.id),
+    "environment": (ApiKey.environment, ApiKey.id),
+    "created": (ApiKey.id,),
+    "last_used": (func.coalesce(ApiKey.last_used_at, NEVER), ApiKey.id),
+}
+DEFAULT_SORT = "-created"
+
+
+def parse_sort(raw: str | None) -> Sort:
+    """Read the list's sort from its URL token ("name", "-last_used"...)."""
+    return parse_sort_token(raw, SORTS, DEFAULT_SORT)
+
+
+def list_api_keys(sort: Sort | None = None) -> list[ApiKey]:
+    """Return every API key in the sort's order (newest first by default)."""
+    sort = sort or parse_sort(None)
+    query = (
+        select(ApiKey).join(ApiKey.company).order_by(*order_by(SORTS[sort.key], sort.descending))
+    )
+    return list(db.session.scalars(query))
 
 
 def get_api_key(api_key_id: int) -> ApiKey:

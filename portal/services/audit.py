@@ -241,3 +241,117 @@ def history_of(object_type: str, object_id: Any, limit: int = 50) -> list[AuditE
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+# How the audit log names what happened. Codes stay in the database and the URL (filters);
+# people read these. An action not listed here is named from its code ("flexcharge_profile
+# .update" reads "FlexCharge profile updated"), so a new feature's events read well at once.
+OBJECT_NAMES = {
+    "ApiKey": "API key",
+    "AutoRetry": "Auto-retry",
+    "Company": "Company",
+    "Connection": "Connection",
+    "Customer": "Customer",
+    "ExternalIntegration": "External integration",
+    "Flow": "Flow",
+    "Integration": "Integration",
+    "User": "User",
+}
+ACTION_NAMES = {
+    "auth.sign_in": "Sign-in",
+    "auth.sign_out": "Sign-out",
+    "setup.complete": "Portal set up",
+    "secrets.rotate": "Encryption keys rotated",
+    "settings.update": "Account settings changed",
+    "user.change_role": "User role changed",
+    "user.change_password": "Password changed",
+    "api_key.generate": "API key generated",
+    "auto_retry.add": "Auto-retry added",
+}
+VERBS = {
+    "create": "added",
+    "add": "added",
+    "generate": "generated",
+    "update": "updated",
+    "rename": "renamed",
+    "delete": "deleted",
+    "activate": "activated",
+    "deactivate": "deactivated",
+    "verify": "key verified",
+}
+#: Actions whose changes record values as they were set, not [before, after] pairs.
+SNAPSHOT_VERBS = frozenset({"create", "add", "generate", "delete", "complete", "verify"})
+OUTCOMES = {
+    "success": ("Success", "success"),
+    "failure": ("Failed", "danger"),
+    "throttled": ("Throttled", "warning"),
+}
+#: Words the code spells in lower case that people write otherwise.
+SPELLINGS = {"api": "API", "flexcharge": "FlexCharge", "flexpay": "FlexPay", "id": "ID", "ip": "IP"}
+
+
+def humanize(code: str) -> str:
+    """Turn a code ("api_key", "ExternalIntegration") into words ("API key")."""
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in code).replace("_", " ")
+    words = [SPELLINGS.get(word, word) for word in spaced.split()]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def object_name(object_type: str) -> str:
+    """Name an object type for people ("ExternalIntegration" -> "External integration")."""
+    return OBJECT_NAMES.get(object_type) or humanize(object_type)
+
+
+def action_name(
+    action: str, changes: dict[str, Any] | None = None, providers: dict[str, str] | None = None
+) -> str:
+    """Name an action for people: "Stripe integration added", "API key deleted"."""
+    subject, _, verb = action.partition(".")
+    provider = (changes or {}).get("provider") if subject == "external_integration" else None
+    if isinstance(provider, str) and provider:
+        label = (providers or {}).get(provider) or humanize(provider)
+        return f"{label} integration {VERBS.get(verb, humanize(verb).lower())}"
+    if action in ACTION_NAMES:
+        return ACTION_NAMES[action]
+    return f"{humanize(subject)} {VERBS.get(verb, humanize(verb).lower())}".strip()
+
+
+def outcome_name(outcome: str) -> tuple[str, str]:
+    """Return the outcome's label and its badge kind (success, danger, warning, neutral)."""
+    return OUTCOMES.get(outcome, (humanize(outcome), "neutral"))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an event's changes: its name, and its value before and after (as text)."""
+
+    field: str
+    before: str | None
+    after: str
+
+
+def show_value(value: Any) -> str:
+    """Render a recorded value for reading: Yes/No, a dash for nothing, lists joined."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(show_value(item) for item in value) or "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={show_value(item)}" for key, item in value.items()) or "—"
+    return str(value)
+
+
+def changes_of(event: AuditEvent) -> list[Change]:
+    """Return an event's changes as rows: before -> after for an update, the value otherwise."""
+    verb = event.action.partition(".")[2]
+    pairs = verb not in SNAPSHOT_VERBS
+    rows = []
+    for name, value in (event.changes or {}).items():
+        if pairs and isinstance(value, list) and len(value) == 2:
+            rows.append(Change(humanize(name), show_value(value[0]), show_value(value[1])))
+        else:
+            rows.append(Change(humanize(name), None, show_value(value)))
+    return rows

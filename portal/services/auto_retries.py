@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AutoRetry, Environment
+from portal.models import AutoRetry, Company, Environment
 from portal.schemas.auto_retries import AutoRetryChange, AutoRetryInput
 from portal.services import audit
 from portal.services.actor import Actor
-from portal.services.companies import company_from_list
+from portal.services.companies import company_from_list, list_companies
 from portal.services.errors import Conflict
 from portal.services.persistence import add_audited, delete_audited, get_or_not_found
 
@@ -21,6 +21,32 @@ class DuplicateAutoRetry(Conflict):
 def list_auto_retries() -> list[AutoRetry]:
     """Return every auto-retry, oldest first."""
     return list(db.session.scalars(select(AutoRetry).order_by(AutoRetry.id)))
+
+
+#: Why "Add auto-retries" is offered no more: every pair already has its rule.
+ALL_TAKEN = (
+    "Every company already has an auto-retry for Production and for Sandbox: "
+    "FlexPay Retries can be enabled once per company and environment."
+)
+
+
+def free_pairs() -> list[tuple[Company, Environment]]:
+    """Return the (company, environment) pairs that have no auto-retry yet."""
+    taken = {
+        tuple(row)
+        for row in db.session.execute(select(AutoRetry.company_id, AutoRetry.environment))
+    }
+    return [
+        (company, env)
+        for company in list_companies()
+        for env in Environment
+        if (company.id, env.value) not in taken
+    ]
+
+
+def all_taken() -> bool:
+    """Tell whether every company has an auto-retry in every environment."""
+    return not free_pairs()
 
 
 def get_auto_retry(auto_retry_id: int) -> AutoRetry:

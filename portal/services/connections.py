@@ -206,6 +206,15 @@ def flows_using(connection: Connection) -> list[Flow]:
     return list(db.session.scalars(query.order_by(Flow.name_key)))
 
 
+def deletion_blocker(connection: Connection) -> str | None:
+    """Say why the connection cannot be deleted now (the flows it is the default of), or None."""
+    flows = flows_using(connection)
+    if not flows:
+        return None
+    names = ", ".join(f"“{flow.name}”" for flow in flows)
+    return f"Default connection of {names}: choose another one for the flow first."
+
+
 def _in_use(connection: Connection, flows: list[Flow]) -> Conflict:
     names = ", ".join(f"“{flow.label}”" for flow in flows) or "a flow"
     return Conflict(

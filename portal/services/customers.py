@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, tuple_
+from sqlalchemy import or_, select
 
 from portal.core.names import name_key
 from portal.core.public_ids import CUSTOMER_PREFIX, is_public_id, new_public_id
@@ -14,6 +14,8 @@ from portal.schemas.connect import CustomerInput
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
 from portal.services.errors import Conflict, NotFound
+from portal.services.listing import Sort, keyset_page
+from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import add_audited, one_or_not_found
 
 PAGE_SIZE = 25
@@ -36,27 +38,45 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+#: The orders the list offers. "Created" follows the id, which grows with each new customer,
+#: so both sorts page by keyset on an index: (name_key, id) and the primary key.
+SORTS = {
+    "name": (Customer.name_key, Customer.id),
+    "created": (Customer.id,),
+}
+DEFAULT_SORT = "name"
+DEFAULT = Sort(DEFAULT_SORT)
+
+
+def parse_sort(raw: str | None) -> Sort:
+    """Read the list's sort from its URL token ("name", "-created"...)."""
+    return parse_sort_token(raw, SORTS, DEFAULT_SORT)
+
+
 @dataclass(frozen=True)
 class CustomerPage:
-    """One page of customers by name, with the cursors of its neighbours (None at the ends)."""
+    """One page of customers, with the cursors of its neighbours (None at the ends)."""
 
     customers: list[Customer]
     next_after: int | None
     previous_before: int | None
+    sort: Sort = DEFAULT
 
 
 def list_customers(
     search: str = "",
     *,
+    sort: Sort | None = None,
     after: int | None = None,
     before: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> CustomerPage:
     """Return a page of customers whose name contains, or public id starts with, the search.
 
-    Keyset pagination on (name_key, id): every page costs the same at 100 or 100,000 rows,
+    Keyset pagination on the sort's columns: every page costs the same at 100 or 100,000 rows,
     and no COUNT(*) over the whole table is needed.
     """
+    sort = sort or DEFAULT
     query = select(Customer)
     search = search.strip()
     if search:
@@ -66,32 +86,10 @@ def list_customers(
                 Customer.public_id.like(f"{_like_escape(search.upper())}%", escape="\\"),
             )
         )
-    order = tuple_(Customer.name_key, Customer.id)
-    cursor_id = after if after is not None else before
-    cursor = db.session.get(Customer, cursor_id) if cursor_id is not None else None
-    backwards = cursor is not None and after is None
-    if cursor is not None:
-        mark = tuple_(cursor.name_key, cursor.id)
-        query = query.where(order < mark if backwards else order > mark)
-    if backwards:
-        query = query.order_by(Customer.name_key.desc(), Customer.id.desc())
-    else:
-        query = query.order_by(Customer.name_key, Customer.id)
-    rows = list(db.session.scalars(query.limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if backwards:
-        rows.reverse()
-        return CustomerPage(
-            customers=rows,
-            next_after=rows[-1].id if rows else None,
-            previous_before=rows[0].id if more and rows else None,
-        )
-    return CustomerPage(
-        customers=rows,
-        next_after=rows[-1].id if more and rows else None,
-        previous_before=rows[0].id if cursor is not None and rows else None,
+    page = keyset_page(
+        query, Customer.id, SORTS[sort.key], sort, after=after, before=before, limit=limit
     )
+    return CustomerPage(page.rows, page.next_after, page.previous_before, sort)
 
 
 def get_customer(public_id: str, company_id: int | None = None) -> Customer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.clients.verification import Outcome, Verification
 from portal.core.crypto import SecretBox, SecretDecryptError, mask_secret
@@ -20,6 +20,8 @@ from portal.schemas.external_integrations import (
 from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, InvalidInput
+from portal.services.listing import NEVER, Sort, order_by
+from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import (
     add_audited,
     delete_audited,
@@ -63,10 +65,38 @@ def provider_of(providers: Providers, slug: str) -> Provider:
     return provider
 
 
-def list_integrations() -> list[ExternalIntegration]:
-    """Return every external integration, by name."""
-    query = select(ExternalIntegration).order_by(ExternalIntegration.name_key)
-    return list(db.session.scalars(query))
+#: The orders the list offers, each ending with the id so ties keep one order. A key never
+#: verified sorts as the oldest verification.
+SORTS = {
+    "name": (ExternalIntegration.name_key, ExternalIntegration.id),
+    "provider": (
+        ExternalIntegration.provider,
+        ExternalIntegration.name_key,
+        ExternalIntegration.id,
+    ),
+    "status": (ExternalIntegration.active, ExternalIntegration.name_key, ExternalIntegration.id),
+    "last_verified": (
+        func.coalesce(ExternalIntegration.last_verified_at, NEVER),
+        ExternalIntegration.id,
+    ),
+}
+DEFAULT_SORT = "name"
+
+
+def parse_sort(raw: str | None) -> Sort:
+    """Read the list's sort from its URL token ("name", "-last_verified"...)."""
+    return parse_sort_token(raw, SORTS, DEFAULT_SORT)
+
+
+def list_integrations(sort: Sort | None = None) -> list[ExternalIntegration]:
+    """Return every external integration in the sort's order (by name by default)."""
+    sort = sort or parse_sort(None)
+    columns = SORTS[sort.key]
+    return list(
+        db.session.scalars(
+            select(ExternalIntegration).order_by(*order_by(columns, sort.descending))
+        )
+    )
 
 
 def get_integration(integration_id: int) -> ExternalIntegration:

@@ -15,6 +15,8 @@ from portal.schemas.accounts import NewUser, PasswordChangeInput
 from portal.services import audit, sessions
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, InvalidInput, PermissionDenied
+from portal.services.listing import NEVER, Sort, keyset_page
+from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import get_or_not_found, unique_or_conflict
 
 
@@ -95,28 +97,52 @@ def sign_out(actor: Actor, token: str | None) -> None:
     db.session.commit()
 
 
+#: The orders the list offers; each ends with the id so every row has one place. A user who
+#: never signed in sorts as the oldest sign-in.
+SORTS = {
+    "email": (User.email, User.id),
+    "role": (User.role, User.id),
+    "last_sign_in": (func.coalesce(User.last_login_at, NEVER), User.id),
+}
+DEFAULT_SORT = "email"
+DEFAULT = Sort(DEFAULT_SORT)
+
+
+def parse_sort(raw: str | None) -> Sort:
+    """Read the list's sort from its URL token ("email", "-last_sign_in"...)."""
+    return parse_sort_token(raw, SORTS, DEFAULT_SORT)
+
+
 @dataclass(frozen=True)
 class UserPage:
-    """One page of users by e-mail, and the e-mail the next page starts after."""
+    """One page of users, and the cursors of the pages either side (None at the ends)."""
 
     users: list[User]
-    next_after: str | None
+    next_after: int | None
+    previous_before: int | None = None
+    sort: Sort = DEFAULT
 
 
-def list_users(search: str = "", *, after: str | None = None, limit: int = 50) -> UserPage:
-    """Return a page of users whose e-mail contains the search, by e-mail (keyset on email)."""
-    query = select(User).order_by(User.email).limit(limit + 1)
+def list_users(
+    search: str = "",
+    *,
+    sort: Sort | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> UserPage:
+    """Return a page of users whose e-mail contains the search, in the sort's order (keyset)."""
+    sort = sort or DEFAULT
+    query = select(User)
     if search.strip():
         escaped = (
             search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         )
         query = query.where(User.email.like(f"%{escaped}%", escape="\\"))
-    if after:
-        query = query.where(User.email > after)
-    rows = list(db.session.scalars(query))
-    return UserPage(
-        users=rows[:limit], next_after=rows[limit - 1].email if len(rows) > limit else None
+    page = keyset_page(
+        query, User.id, SORTS[sort.key], sort, after=after, before=before, limit=limit
     )
+    return UserPage(page.rows, page.next_after, page.previous_before, sort)
 
 
 def get_user(user_id: int) -> User:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Response, flash, render_template, request
 from pydantic import BaseModel
@@ -68,11 +69,19 @@ def dialog(partial: str, status: int = 200, **context: Any) -> Response:
     return render_page_or_partial(DIALOG_PAGE, partial, status=status, partial=partial, **context)
 
 
-def confirm(title: str, message: str, confirm_label: str, cancel_url: str) -> Response:
+def confirm(
+    title: str,
+    message: str,
+    confirm_label: str,
+    cancel_url: str,
+    *,
+    blocked: str | None = None,
+) -> Response:
     """Ask before a destructive action: a modal dialog for htmx, a page without JavaScript.
 
     The question is asked at the action's own address (GET asks, POST acts), so the dialog's
-    form posts back to where it came from.
+    form posts back to where it came from. ``blocked`` says why the action cannot be done now
+    (the dialog then only closes). A page's "next" (see ``back_to``) is carried along.
     """
     return dialog(
         "_confirm.html",
@@ -80,8 +89,30 @@ def confirm(title: str, message: str, confirm_label: str, cancel_url: str) -> Re
         message=message,
         action=request.path,
         confirm_label=confirm_label,
-        cancel_url=cancel_url,
+        cancel_url=back_to(cancel_url),
+        back=safe_next(request.values.get("next")),
+        blocked=blocked,
     )
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return a ``next`` address only when it is a same-site relative path."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 for char in target):
+        return None
+    return target
+
+
+def back_to(default: str) -> str:
+    """Return the page a form was opened from (its safe "next"), else the default.
+
+    An edit opened from a details page carries ``next`` so saving or cancelling returns there.
+    """
+    return safe_next(request.values.get("next")) or default
 
 
 def row_or_redirect(template: str, url: str, status: int = 200, **context: Any) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from playwright.sync_api import Page, expect
 
@@ -41,10 +43,19 @@ def test_a_company_in_use_cannot_be_deleted(app: Flask, page: Page, make_user) -
         factories.make_api_key("CRM")  # belongs to "Default Company"
     sign_in_as(page, admin)
     page.goto("/account/companies/")
-    page.get_by_role("button", name="Delete Default Company").click()
-    page.get_by_role("dialog").get_by_role("button", name="Delete company").click()
-    expect(page.get_by_role("alert")).to_contain_text("is in use")
-    expect(page.get_by_role("cell", name="Default Company", exact=True)).to_be_visible()
+    # No doomed action: Delete is disabled, and the row says what uses the company.
+    delete = page.get_by_role("button", name="Delete Default Company")
+    expect(delete).to_be_disabled()
+    expect(delete).to_have_accessible_description(re.compile("Used by 1 API key"))
+    row = page.get_by_role("row").filter(has_text="Default Company")
+    expect(row.get_by_role("cell", name="Used by 1 API key.", exact=True)).to_be_visible()
+    # Its address, opened directly, says the same instead of offering the delete.
+    page.goto("/account/companies/1/delete")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("alert")).to_contain_text(
+        "“Default Company” cannot be deleted. Used by 1 API key."
+    )
+    expect(dialog.get_by_role("button", name="Delete company")).to_have_count(0)
 
 
 def test_changing_the_password_signs_out_other_sessions(page: Page, new_page, make_user) -> None:

@@ -178,6 +178,9 @@ def test_page_through_customers_with_the_keyboard(page: Page, make_user, app: Fl
     # The last page has no Next link: the results take the focus, not the top of the page.
     expect(results).to_be_focused()
     page.keyboard.press("Tab")
+    expect(results.get_by_role("link", name="Name")).to_be_focused()  # the first column's sort
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
     expect(results.get_by_role("link", name="Customer 50")).to_be_focused()
 
 
@@ -201,7 +204,9 @@ def test_editing_a_connection_changes_only_what_the_user_touched(
     page.goto(url)
 
     def edit(change) -> None:
-        page.get_by_role("button", name="Edit connection").click()
+        # A row with three actions keeps them in its actions menu.
+        page.get_by_role("button", name="Actions for connection").click()
+        page.get_by_role("link", name="Edit connection").click()
         dialog = page.get_by_role("dialog", name="Edit Connection")
         change(dialog)
         # The previous edit's toast may still show: wait for this save's own redirect.
@@ -226,3 +231,62 @@ def test_editing_a_connection_changes_only_what_the_user_touched(
         stored = db.session.scalar(select(Connection).where(Connection.public_id == public_id))
         assert not stored.test_mode and stored.scheduler_enabled
         assert stored.disabled_transaction_types == ["payout"]
+
+
+def test_sort_customers_by_a_column_with_the_sort_in_the_url(
+    page: Page, make_user, app: Flask
+) -> None:
+    email = make_user("viewer")
+    with app.app_context():
+        for index in range(30):
+            factories.make_customer(f"Customer {index:02d}")
+    sign_in_as(page, email)
+    page.goto("/connect/")
+    results = page.get_by_role("region", name="Customers", exact=True)
+    names = results.locator("tbody td.name")
+    expect(names.first).to_have_text("Customer 00")
+    header = page.get_by_role("columnheader", name="Name")
+    expect(header).to_have_attribute("aria-sort", "ascending")
+
+    # A click on the column sorts the other way; the address says so.
+    header.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=-name"))
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(names.first).to_have_text("Customer 29")
+    # Keyset pages follow the sort, and the search keeps it.
+    page.get_by_role("link", name="Next").click()
+    expect(names.first).to_have_text("Customer 04")
+    page.get_by_role("searchbox", name="Search customers").fill("Customer 1")
+    expect(names.first).to_have_text("Customer 19")
+
+    # Newest first, by "Created"; reloading the address shows the same order.
+    page.get_by_role("columnheader", name="Created").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=created"))
+    page.get_by_role("columnheader", name="Created").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=-created"))
+    page.reload()
+    expect(names.first).to_have_text("Customer 19")
+    expect(page.get_by_role("columnheader", name="Created")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+
+
+def test_a_connection_a_flow_uses_offers_no_delete_and_says_why(
+    page: Page, make_user, app: Flask
+) -> None:
+    email = make_user("editor")
+    with app.app_context():
+        integration = factories.make_integration(factories.make_customer("Flow Payer"))
+        used = factories.make_connection(integration, name="Primary")
+        factories.make_connection(integration, name="Spare")
+        factories.make_flow(integration, used, name="Debits")
+        url = f"/connect/customers/{integration.customer.public_id}/integrations/{integration.id}"
+    sign_in_as(page, email)
+    page.goto(url)
+    page.get_by_role("button", name="Actions for connection Primary").click()
+    delete = page.get_by_role("button", name="Delete connection Primary")
+    expect(delete).to_be_disabled()
+    expect(delete).to_have_accessible_description(re.compile("Default connection of “Debits”"))
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Actions for connection Spare").click()
+    expect(page.get_by_role("link", name="Delete connection Spare")).to_be_visible()

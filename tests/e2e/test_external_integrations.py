@@ -108,6 +108,14 @@ def test_editing_a_stripe_integration(app: Flask, page: Page, make_user) -> None
     dialog.get_by_role("button", name="Save Integration").click()
 
     expect(page.get_by_text("Stripe integration “Main (live)” updated.")).to_be_visible()
+    # Edited from its details page, the integration comes back to that page.
+    expect(page.get_by_role("heading", level=1, name="Main (live)")).to_be_visible()
+    details = page.locator("#external-integration-details")
+    expect(details).to_contain_text("Live")
+    expect(details.get_by_text("Inactive", exact=True)).to_be_visible()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role(
+        "link", name="External Integrations"
+    ).click()
     row = row_of(page, "Main (live)")
     expect(row).to_contain_text("Live")
     expect(row).to_contain_text(f"sk_live_...{new_secret[-4:]}")
@@ -208,7 +216,7 @@ def test_viewing_integration_details(app: Flask, page: Page, make_user) -> None:
     expect(details).to_contain_text(f"sk_live_...{secret[-4:]}")
     expect(details).to_contain_text("by system")
     history = page.locator("#external-integration-history")
-    expect(history.get_by_role("cell", name="external_integration.create")).to_be_visible()
+    expect(history.get_by_role("cell", name="Stripe integration added")).to_be_visible()
     assert secret not in page.content()
 
 
@@ -221,7 +229,7 @@ def test_cancelling_adding_an_integration(app: Flask, page: Page, make_user) -> 
 
     expect(dialog).to_be_hidden()
     expect(page).to_have_url(re.compile(r"/system/external-integrations/$"))
-    expect(page.get_by_text("No external integrations yet.")).to_be_visible()
+    expect(page.get_by_text("No external integrations yet")).to_be_visible()
     assert stored(app) == 0
 
 
@@ -265,7 +273,7 @@ def test_an_invalid_secret_key_is_refused(app: Flask, page: Page, make_user, fak
     expect(dialog.get_by_text("The secret key is invalid.")).to_be_visible()
     expect(dialog.get_by_label("Secret key")).to_have_value("")
     dialog.get_by_role("button", name="Cancel").click()
-    expect(page.get_by_text("No external integrations yet.")).to_be_visible()
+    expect(page.get_by_text("No external integrations yet")).to_be_visible()
     assert stored(app) == 0
     assert fake.requests == []
 

@@ -93,7 +93,7 @@ def test_onboard_send_transactions_report_and_retry_a_failed_delivery(
     add_site(page, "https://shop.example.com", "ACME SHOP")
     add_site(page, "https://outlet.example.com", "ACME OUTLET")
     wait_for_htmx(page)
-    page.get_by_role("button", name="Switch site https://outlet.example.com off").click()
+    page.get_by_role("button", name="Switch off site https://outlet.example.com").click()
     expect(page.locator("#sites-table tr", has_text="outlet.example.com")).to_contain_text("Off")
     expect(page.get_by_text("Site https://outlet.example.com switched off.")).to_be_visible()
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import re
 
+from flask import Flask
 from playwright.sync_api import Page, expect
 
+from portal.schemas.companies import CompanyInput
+from portal.services import companies
+from portal.services.actor import Actor
+from tests import factories
 from tests.factories import PASSWORD
 from tests.support.e2e import sign_in_as
 
@@ -150,12 +155,36 @@ def test_audit_log_shows_the_actions_and_filters_them(page: Page, make_user) -> 
     sign_in_as(page, admin)
     page.goto("/system/audit/")
     table = page.locator("#audit-table")
-    expect(table.get_by_role("cell", name="auth.sign_in")).to_be_visible()
-    expect(table.get_by_role("cell", name="user.create")).to_be_visible()
-    page.get_by_label("Action").select_option("user.create")
+    # Actions read as people say them; their codes stay out of sight.
+    expect(table.get_by_role("cell", name="Sign-in", exact=True)).to_be_visible()
+    expect(table.get_by_role("cell", name="User added", exact=True)).to_be_visible()
+    expect(table.get_by_text("auth.sign_in")).to_have_count(0)
+    page.get_by_label("Action").select_option(label="User added")
     page.get_by_role("button", name="Apply filters").click()
-    expect(table.get_by_role("cell", name="auth.sign_in")).to_have_count(0)
-    expect(table.get_by_role("cell", name="user.create").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"action=user\.create"))
+    expect(table.get_by_role("cell", name="Sign-in", exact=True)).to_have_count(0)
+    expect(table.get_by_role("cell", name="User added", exact=True).first).to_be_visible()
+
+
+def test_audit_log_folds_each_change_into_a_before_after_diff(
+    page: Page, make_user, app: Flask
+) -> None:
+    admin = make_user("admin")
+    with app.app_context():
+        factories.setup_account()
+        company = companies.list_companies()[0]
+        companies.rename_company(Actor.system("test"), company, CompanyInput(name="Acme Holdings"))
+    sign_in_as(page, admin)
+    page.goto("/system/audit/?action=company.rename")
+    row = page.locator("#audit-table tbody tr").filter(has_text="Company renamed")
+    expect(row).to_have_count(1)
+    # One line per event: the diff is folded, naming the fields that changed.
+    change = row.locator("summary")
+    expect(change).to_have_text("Name")
+    expect(row.locator("ins")).to_be_hidden()
+    change.click()
+    expect(row.locator("del")).to_have_text("Default Company")
+    expect(row.locator("ins")).to_have_text("Acme Holdings")
 
 
 def test_admin_searches_users_as_they_type(page: Page, make_user) -> None:
@@ -184,3 +213,18 @@ def test_a_refused_form_puts_the_focus_on_the_first_field_in_error(page: Page, m
     confirm = dialog.get_by_label("Confirm password")
     expect(confirm).to_be_focused()
     expect(confirm).to_have_accessible_description("The passwords do not match.")
+
+
+def test_admin_sorts_users_by_a_column(page: Page, make_user) -> None:
+    make_user("editor", "alice@example.com")
+    make_user("viewer", "zoe@example.com")
+    sign_in_as(page, make_user("admin", "boss@example.com"))
+    page.goto("/system/users/")
+    emails = page.locator("#users-table tbody td.name")
+    expect(emails.first).to_have_text("alice@example.com")
+    page.get_by_role("columnheader", name="E-mail").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=-email"))
+    expect(emails.first).to_have_text("zoe@example.com")
+    page.get_by_role("columnheader", name="Role").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"sort=role"))
+    expect(emails.first).to_have_text("boss@example.com")  # admin sorts first

@@ -150,3 +150,39 @@ def test_verify_audit_reports_the_first_broken_link(app: Flask, runner) -> None:
     result = runner.invoke(args=["verify-audit"])
     assert result.exit_code == 1
     assert f"broken at event #{ids[1]}: it was changed after it was recorded" in result.output
+
+
+def test_actions_objects_and_outcomes_are_named_for_people() -> None:
+    providers = {"stripe": "Stripe"}
+    added = audit.action_name("external_integration.create", {"provider": "stripe"}, providers)
+    assert added == "Stripe integration added"
+    assert audit.action_name("api_key.generate") == "API key generated"
+    assert audit.action_name("connection.update") == "Connection updated"
+    assert audit.action_name("auth.sign_in") == "Sign-in"
+    # A new feature's codes read well before anyone names them here.
+    assert audit.action_name("flexcharge_profile.switch_off") == "FlexCharge profile switch off"
+    assert audit.object_name("ExternalIntegration") == "External integration"
+    assert audit.object_name("ApiKey") == "API key"
+    assert audit.outcome_name("failure") == ("Failed", "danger")
+    assert audit.outcome_name("odd_thing") == ("Odd thing", "neutral")
+
+
+def test_changes_read_as_before_and_after_with_plain_values() -> None:
+    update = AuditEvent(
+        action="connection.update",
+        changes={"name": ["A", "B"], "test_mode": [True, False], "password": "[redacted]"},
+    )
+    rows = audit.changes_of(update)
+    assert [(row.field, row.before, row.after) for row in rows] == [
+        ("Name", "A", "B"),
+        ("Test mode", "Yes", "No"),
+        ("Password", None, "[redacted]"),
+    ]
+    # A create records the values it set: a two-item list is a value, not a before/after.
+    create = AuditEvent(
+        action="flow.create", changes={"transaction_types": ["refund", "payout"], "x": None}
+    )
+    assert [(row.before, row.after) for row in audit.changes_of(create)] == [
+        (None, "refund, payout"),
+        (None, "—"),
+    ]

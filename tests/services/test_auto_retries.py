@@ -162,3 +162,16 @@ def test_concurrent_adds_for_the_same_pair_give_exactly_one_rule(app: Flask) -> 
     assert sorted(outcomes) == ["added"] + ["refused"] * (workers - 1)
     with app.app_context():
         assert count_rules() == 1
+
+
+def test_free_pairs_shrink_until_every_company_has_both_environments(app_context) -> None:
+    factories.setup_account()
+    assert not auto_retries.all_taken()
+    factories.make_auto_retry("Live", "production")
+    assert [(c.name, env.value) for c, env in auto_retries.free_pairs()] == [
+        ("Default Company", "sandbox")
+    ]
+    factories.make_auto_retry("Test", "sandbox")
+    assert auto_retries.all_taken()
+    factories.make_company("Europe")
+    assert not auto_retries.all_taken()

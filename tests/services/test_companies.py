@@ -45,3 +45,19 @@ def test_names_are_unique_regardless_of_case_and_spacing(app_context) -> None:
     factories.make_company("Acme  Corp")
     with pytest.raises(Conflict, match="already exists"):
         factories.make_company("ACME corp")
+
+
+def test_usage_names_what_uses_each_company(app_context) -> None:
+    factories.setup_account()
+    europe = factories.make_company("Europe")
+    idle = factories.make_company("Idle")
+    factories.make_api_key("CRM", company=europe)
+    factories.make_api_key("ERP", company=europe)
+    factories.make_customer("Acme", company=europe)
+    factories.make_auto_retry("Nightly", company=factories.default_company())
+    usage = companies.usage()
+    assert usage[europe.id].reason == "Used by 2 API keys and 1 customer."
+    assert companies.usage_of(factories.default_company()).reason == "Used by 1 auto-retry."
+    assert not companies.usage_of(idle).in_use and companies.usage_of(idle).reason == ""
+    three = companies.CompanyUsage(api_keys=1, auto_retries=2, customers=3)
+    assert three.reason == "Used by 1 API key, 2 auto-retries and 3 customers."

@@ -27,6 +27,10 @@ CHROMIUM_ARGS = [
 
 expect.set_options(timeout=10_000)
 
+#: The two widths every page is designed and checked at.
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
 DUPLICATE_IDS = """() => {
   const seen = new Set(), repeated = new Set();
   for (const node of document.querySelectorAll("[id]")) {
@@ -65,6 +69,13 @@ def duplicate_ids(page: Page) -> list[str]:
     return page.evaluate(DUPLICATE_IDS)
 
 
+def assert_fits(page: Page, where: str = "") -> None:
+    """Assert that the page does not scroll sideways (nothing wider than the viewport)."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.evaluate("window.innerWidth")
+    assert width <= viewport, f"{where or page.url} is {width} px wide in a {viewport} px window"
+
+
 def wait_for_htmx(page: Page) -> None:
     """Wait until htmx has no request in flight and no swap settling.
 
@@ -80,4 +91,6 @@ def sign_in_as(page: Page, email: str, password: str = factories.PASSWORD) -> No
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # The top bar is there once signed in, at every width (Sign out is in the Account menu
+    # on narrow screens).
+    expect(page.locator(".topbar")).to_be_visible()

@@ -105,6 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             if "slow" in key:
                 owner._stopping.wait(SLOW_SECONDS)
+            if "held" in key:
+                owner._released.wait(SLOW_SECONDS)
             self._reply(200, _BALANCE)
 
     def _trickle(self, status: int, body: dict[str, Any]) -> None:
@@ -150,6 +152,9 @@ class FakeStripe:
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._stopping = threading.Event()
+        # Answers to "held" keys wait until the test releases them (see hold and release).
+        self._released = threading.Event()
+        self._released.set()
         self._server = _Server(self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -176,11 +181,20 @@ class FakeStripe:
         with self._lock:
             self._requests.append(request)
 
+    def hold(self) -> None:
+        """Keep answers to keys containing "held" waiting until ``release`` (at most 3 s)."""
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let the held answers go."""
+        self._released.set()
+
     def stop(self) -> None:
         """Release pending slow answers, stop serving and close the socket."""
         if self._stopping.is_set():
             return
         self._stopping.set()
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

@@ -30,5 +30,8 @@ def closed_port_url() -> str:
 
 
 def stripe_key(kind: str = "", *, prefix: str = "sk_test_") -> str:
-    """Return a well-formed key; `kind` ("denied", "noperm", "boom", "slow") steers the fake."""
+    """Return a well-formed key; `kind` steers the fake.
+
+    "denied", "noperm", "boom", "slow", or "held" (answered once the test releases it).
+    """
     return prefix + kind + secrets.token_hex(12)

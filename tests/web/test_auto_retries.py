@@ -131,3 +131,19 @@ def test_edit_in_place_and_delete(app: Flask, client: FlaskClient, login) -> Non
     with app.app_context():
         actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"auto_retry.add", "auto_retry.update", "auto_retry.delete"} <= actions
+
+
+def test_add_is_disabled_with_the_reason_once_every_pair_has_its_rule(
+    app: Flask, client: FlaskClient, login
+) -> None:
+    login("editor")
+    scheduler(app)
+    with app.app_context():
+        factories.make_auto_retry("Live", "production")
+    assert 'href="/account/integrations/retries/new"' in client.get(RETRIES).get_data(as_text=True)
+    with app.app_context():
+        factories.make_auto_retry("Test", "sandbox")
+    page = client.get(RETRIES).get_data(as_text=True)
+    assert 'href="/account/integrations/retries/new"' not in page
+    assert "Every company already has an auto-retry for Production and for Sandbox" in page
+    assert 'disabled aria-describedby="auto-retries-full">Add auto-retries</button>' in page

@@ -382,7 +382,9 @@ def test_the_details_page_shows_who_and_when_and_the_history(app, client, admin)
     for text in ("<h1>Main</h1>", ">Active<", "Live", f"sk_live_...{key[-4:]}", "by system"):
         assert text in page
     assert "admin" in page  # the activation was by the signed-in admin
-    assert "external_integration.create" in page and "external_integration.activate" in page
+    # The history names actions for people, not by their codes.
+    assert "Stripe integration added" in page and "External integration activated" in page
+    assert "external_integration.create" not in page
     assert "[redacted]" in page
     assert key not in page
 
@@ -484,3 +486,48 @@ def test_anonymous_users_are_sent_to_sign_in(app, client, method, path):
     assert response.status_code in (302, 303)
     assert "/login" in response.headers["Location"]
     assert count(app) == 1
+
+
+def test_an_edit_opened_from_the_details_page_returns_there(app, client, admin):
+    integration_id = make(app)
+    detail = f"{BASE}/{integration_id}"
+    page = client.get(detail).get_data(as_text=True)
+    edit_url = f"{BASE}/{integration_id}/edit?next={detail}"
+    assert f'href="{edit_url}"' in page.replace("&amp;", "&")
+    form = client.get(edit_url).get_data(as_text=True)
+    assert f'name="next" value="{detail}"' in form
+    data = {"name": "Renamed", "secret": "", "active": ["", "y"], "next": detail}
+    data["csrf_token"] = csrf_token(client, BASE + "/")
+    response = client.post(f"{BASE}/{integration_id}", data=data)
+    assert response.status_code == 303 and response.headers["Location"] == detail
+    # Another site, or a scheme-relative address, is no place to return to.
+    for hostile in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        data["next"] = hostile
+        response = client.post(f"{BASE}/{integration_id}", data=data)
+        assert response.headers["Location"] == BASE + "/"
+
+
+def test_a_refused_save_of_a_dialog_opened_as_a_page_shows_it_open_with_its_messages(client, admin):
+    data = {
+        "provider": "stripe",
+        "name": "",
+        "secret": "",
+        "csrf_token": csrf_token(client, BASE + "/"),
+    }
+    response = client.post(BASE + "/", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<dialog id="external-integration-form-dialog" data-modal open' in page
+    assert 'class="field-error"' in page and 'aria-invalid="true"' in page
+
+
+def test_the_list_sorts_by_a_column_named_in_the_url(app, client, admin):
+    make(app, "Zulu")
+    make(app, "Alpha", active=False)
+    page = client.get(BASE + "/?sort=-name").get_data(as_text=True)
+    assert page.index("Zulu") < page.index("Alpha")
+    assert 'aria-sort="descending"' in page
+    by_status = client.get(BASE + "/?sort=status", headers={"HX-Request": "true"})
+    body = by_status.get_data(as_text=True)
+    assert body.startswith('<div id="external-integrations">')
+    assert body.index("Alpha") < body.index("Zulu")  # inactive first
