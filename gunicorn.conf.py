@@ -6,8 +6,10 @@ import tempfile
 from gunicorn.glogging import Logger
 
 # Every worker writes its metrics here and /metrics adds them up (prometheus_client's
-# multiprocess mode); set before the workers import the portal. A fresh folder per server.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="portal-metrics-"))
+# multiprocess mode); gunicorn sets it before the workers import the portal. A fresh folder
+# per server, unless the operator chose one.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    raw_env = [f"PROMETHEUS_MULTIPROC_DIR={tempfile.mkdtemp(prefix='portal-metrics-')}"]
 
 # gunicorn's default access format logs %(u)s, the HTTP Basic user name, which is the API key
 # itself for clients that authenticate the way FlexPay's do, and %(r)s, whose query string may
