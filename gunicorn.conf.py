@@ -1,6 +1,15 @@
 """gunicorn settings, read from the project root by `make run` and the benchmarks."""
 
+import os
+import tempfile
+
 from gunicorn.glogging import Logger
+
+# Every worker writes its metrics here and /metrics adds them up (prometheus_client's
+# multiprocess mode); gunicorn sets it before the workers import the portal. A fresh folder
+# per server, unless the operator chose one.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    raw_env = [f"PROMETHEUS_MULTIPROC_DIR={tempfile.mkdtemp(prefix='portal-metrics-')}"]
 
 # gunicorn's default access format logs %(u)s, the HTTP Basic user name, which is the API key
 # itself for clients that authenticate the way FlexPay's do, and %(r)s, whose query string may
@@ -20,3 +29,15 @@ class PortalLogger(Logger):
 
 
 logger_class = PortalLogger
+
+
+def child_exit(server, worker):
+    """Drop a finished worker's live gauges from the metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+# On SIGTERM a worker stops accepting connections and finishes the requests it has; after this
+# many seconds the rest are cut. Keep it above the slowest request (Stripe's deadline is 10 s).
+graceful_timeout = 30

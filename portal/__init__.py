@@ -27,7 +27,16 @@ from portal.health.views import bp as health_bp
 from portal.home.views import bp as home_bp
 from portal.settings.views import bp as settings_bp
 from portal.users.views import bp as users_bp
-from portal.web import errors, flashes, htmx, query, registry, security, templating
+from portal.web import (
+    errors,
+    flashes,
+    htmx,
+    observability,
+    query,
+    registry,
+    security,
+    templating,
+)
 from portal.web.access import require_login_by_default
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +131,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
-    """Deny anonymous access by default, add security headers and out-of-band flashes."""
+    """Give each request an id and a timer, deny anonymous access by default, add security
+    headers and out-of-band flashes."""
+    app.before_request(observability.start_request)
+    app.after_request(observability.finish_request)
     app.before_request(require_login_by_default)
     app.after_request(flashes.append_flashes_to_htmx)
     app.after_request(htmx.add_vary_header)

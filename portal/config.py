@@ -29,6 +29,9 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_API_RATE_LIMIT": ("API_RATE_LIMIT", str),
     "PORTAL_API_MAX_BODY_BYTES": ("API_MAX_BODY_BYTES", int),
     "PORTAL_API_IDEMPOTENCY_WAIT": ("API_IDEMPOTENCY_WAIT", float),
+    "PORTAL_LOG_FORMAT": ("LOG_FORMAT", str),
+    "PORTAL_LOG_LEVEL": ("LOG_LEVEL", str),
+    "PORTAL_METRICS_TOKEN": ("METRICS_TOKEN", str),
     "PORTAL_DB_CONNECT_TIMEOUT": ("DB_CONNECT_TIMEOUT", float),
     "PORTAL_DB_STATEMENT_TIMEOUT": ("DB_STATEMENT_TIMEOUT", float),
     "PORTAL_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
@@ -85,6 +88,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # However slowly Stripe answers, a save waits at most this long in all.
         "STRIPE_DEADLINE": 10.0,
         "AUDIT_PAGE_SIZE": 50,
+        # "text" for people reading a terminal, "json" (one object a line) for log collectors.
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "INFO",
+        # Lets a Prometheus scraper read /metrics with `Authorization: Bearer <token>`.
+        "METRICS_TOKEN": None,
         # Larger request bodies are refused (413) before anything reads them.
         "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {},

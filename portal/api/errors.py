@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flask import Response, request
+from flask import Response, g, has_request_context, request
 
 API_PREFIX = "/api/"
 
@@ -95,7 +95,9 @@ def error_response(
     headers: Mapping[str, str] | None = None,
     **extra,
 ) -> Response:
-    """Return an error answer: the envelope as JSON, never cached."""
+    """Return an error answer: the envelope as JSON, never cached, with the request's id."""
+    if has_request_context() and g.get("request_id"):
+        extra.setdefault("requestId", g.request_id)
     body = json.dumps(envelope(code, message, problems, **extra), separators=(",", ":"))
     response = Response(body, status=status, mimetype="application/json")
     response.headers.update(headers or {})

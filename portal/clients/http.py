@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from portal.core.metrics import OUTBOUND_FAILURES, OUTBOUND_SECONDS
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -55,8 +57,9 @@ def call(
     read_timeout: float,
     deadline: float,
     ssl_context: ssl.SSLContext | None = None,
+    provider: str = "other",
 ) -> Answer:
-    """Send one request and read the whole answer, or raise OutboundError."""
+    """Send one request and read the whole answer, or raise OutboundError (timed per provider)."""
     parts = urlsplit(url)
     if parts.scheme == "https":
         context = ssl_context or ssl.create_default_context()
@@ -80,13 +83,25 @@ def call(
         answer = Answer(response.status, dict(response.getheaders()), response.read())
     except (OSError, http.client.HTTPException) as error:
         elapsed = time.monotonic() - started
-        raise _explain(error, elapsed, connect_timeout, read_timeout, deadline) from error
+        failure = _explain(error, elapsed, connect_timeout, read_timeout, deadline)
+        _observe(provider, failure.kind, elapsed)
+        raise failure from error
     finally:
         watchdog.cancel()
         connection.close()
-    if time.monotonic() - started > deadline:
+    elapsed = time.monotonic() - started
+    if elapsed > deadline:
+        _observe(provider, "deadline", elapsed)
         raise OutboundError("deadline", f"no complete answer within {deadline:g} s")
+    _observe(provider, f"{answer.status // 100}xx", elapsed)
     return answer
+
+
+def _observe(provider: str, outcome: str, seconds: float) -> None:
+    """Time the call for /metrics, and count it as failed when it gave no answer."""
+    OUTBOUND_SECONDS.labels(provider=provider, outcome=outcome).observe(seconds)
+    if not outcome.endswith("xx"):
+        OUTBOUND_FAILURES.labels(provider=provider, kind=outcome).inc()
 
 
 def _explain(

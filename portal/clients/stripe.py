@@ -68,6 +68,7 @@ class DeadlineHTTPClient(stripe.HTTPClient):
                 connect_timeout=self.timeout,
                 read_timeout=self.timeout,
                 deadline=self.deadline,
+                provider="stripe",
             )
         except OutboundError as error:
             raise stripe.APIConnectionError(error.reason, should_retry=False) from error

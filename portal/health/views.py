@@ -1,13 +1,18 @@
-"""Liveness and readiness probes for load balancers and orchestrators."""
+"""Liveness and readiness probes for load balancers, and Prometheus metrics for operators."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import hmac
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask_login import current_user
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.extensions import csrf, db, limiter
-from portal.web.access import public
+from portal.web import metrics_exposition
+from portal.web.access import ADMINS, authenticates_itself, public
 
 bp = Blueprint("health", __name__)
 csrf.exempt(bp)
@@ -31,3 +36,23 @@ def readyz():
         db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503, {"Retry-After": "10"}
     return jsonify(status="ok", database="ok")
+
+
+def scraper_token_matches() -> bool:
+    """Tell whether the request carries the configured metrics token (for Prometheus)."""
+    token = current_app.config["METRICS_TOKEN"]
+    credentials = request.authorization
+    presented = credentials.token if credentials and credentials.type == "bearer" else None
+    return bool(token and presented and hmac.compare_digest(token, presented))
+
+
+@bp.get("/metrics")
+@authenticates_itself
+def metrics():
+    """Serve the Prometheus metrics to admins, or to a scraper holding PORTAL_METRICS_TOKEN."""
+    if not scraper_token_matches():
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if not current_user.has_role(*ADMINS):
+            abort(403)
+    return Response(metrics_exposition.render(), mimetype=CONTENT_TYPE_LATEST)

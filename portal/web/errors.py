@@ -30,6 +30,7 @@ from portal.extensions import db
 from portal.services import users
 from portal.services.errors import NotFound, PermissionDenied
 from portal.web.actor import client_ip
+from portal.web.observability import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ def handle_unexpected(error: Exception):
     """Log the failure and show a page without a stack trace."""
     if isinstance(error, HTTPException):
         return handle_http(error)
-    request_id = uuid.uuid4().hex
+    request_id = current_request_id() or uuid.uuid4().hex
     log.exception("unhandled error (request id %s)", request_id)
     forget_the_transaction()
     if is_api_request():

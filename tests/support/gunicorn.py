@@ -21,11 +21,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def get(port: int, path: str, timeout: float = 20.0) -> tuple[int, dict[str, str], str]:
+def get(
+    port: int, path: str, timeout: float = 20.0, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], str]:
     """GET a path on a new connection; return the status, headers and body."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read().decode()
     finally:
