@@ -15,7 +15,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from portal.extensions import db
+from portal.models import Delivery
+from portal.schemas.transactions import TransactionInput
+from portal.services import transactions
+from portal.web.registry import flexcharge
 from tests import factories
+from tests.support.flexcharge import onboard, site_of, transaction_body
 from tests.support.web import csrf_token, sign_in
 
 ODD_TEXT = [
@@ -62,8 +68,48 @@ FIELDS = [
     "default_connection_id",
     "retries",
     "expiry_hours",
+    # FlexCharge: credentials, sites, profiles, and the report's filters.
+    "mid",
+    "app_key",
+    "app_secret",
+    "site_id",
+    "tokenization_key",
+    "webhook_key",
+    "url",
+    "descriptor",
+    "enabled",
+    "cit_website",
+    "cit_call_center",
+    "mit",
+    # The JSON APIs' fields (provisioning and FlexCharge's transactions).
+    "merchant",
+    "orderId",
+    "transaction",
+    "siteUrl",
+    "customerIp",
+    "card",
+    "config",
+    "adapter",
 ]
-QUERY = ["q", "after", "before", "actor", "action", "object_type", "since", "until", "next"]
+QUERY = [
+    "q",
+    "after",
+    "before",
+    "actor",
+    "action",
+    "object_type",
+    "since",
+    "until",
+    "next",
+    "sort",
+    "limit",
+    "merchant",
+    "site",
+    "descriptor",
+    "profile",
+    "environment",
+    "status",
+]
 
 
 @pytest.fixture
@@ -75,6 +121,20 @@ def world(app: Flask) -> dict[str, str]:
         connection = factories.make_connection()
         integration = connection.integration
         flow = factories.make_flow(integration, connection)
+        key = factories.make_api_key(environment="sandbox").api_key
+        # A FlexCharge merchant with a site, and a recorded transaction with its delivery, so
+        # their routes are reached with ids that exist (no FlexCharge call: it is approved).
+        merchant = onboard(integration.customer, environments=())
+        data = TransactionInput.model_validate(transaction_body(merchant.public_id))
+        recorded = transactions.record_transaction(
+            key.company_id, "sandbox", data, flexcharge(), lambda delivery_id: None
+        ).transaction
+        # Without credentials nothing is transmitted: add the failed delivery "Retry now" takes.
+        failed = Delivery(
+            transaction=recorded, kind="transmit", environment="sandbox", state="failed"
+        )
+        db.session.add(failed)
+        db.session.commit()
         return {
             "customer_id": integration.customer.public_id,
             "integration_id": str(integration.id),
@@ -89,6 +149,10 @@ def world(app: Flask) -> dict[str, str]:
             "merchant_guid": integration.customer.public_id,
             "connector_guid": connection.public_id,
             "adapter_id": "Simulator",
+            "site_id": str(site_of(merchant, "https://shop.example.com").id),
+            "transaction_id": str(recorded.id),
+            "delivery_id": str(failed.id),
+            "environment": "sandbox",
         }
 
 
@@ -178,3 +242,39 @@ def test_a_body_larger_than_the_limit_is_refused_without_a_500(app, client, worl
         "/account/companies/", data={"name": "x" * (1024 * 1024), "csrf_token": token}
     )
     assert megabyte.status_code in (413, 422)
+
+
+@pytest.mark.services
+def test_a_megabyte_body_on_every_endpoint_that_takes_one_never_reaches_a_500(
+    app, client, world
+) -> None:
+    with app.app_context():
+        email = factories.make_user("admin").email
+        key = factories.make_api_key(environment="production").plaintext
+    sign_in(client, email)
+    token = csrf_token(client, "/connect/")
+    megabyte = "x" * (1024 * 1024)
+    answers = {}
+    for rule, method, arguments in routes(app):
+        if method == "GET":
+            continue
+        url = fill(rule, {name: world.get(name, "1") for name in arguments})
+        if url.startswith("/api/") or url.startswith("/webhooks/"):
+            body = json.dumps({field: megabyte for field in ("name", "orderId")})
+            response = client.open(
+                url,
+                method=method,
+                data=body,
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        else:
+            data = {"name": megabyte, "csrf_token": token}
+            response = client.open(url, method=method, data=data)
+        answers[f"{method} {url}"] = response.status_code
+    assert len(answers) > 40, answers
+    assert not {url: code for url, code in answers.items() if code >= 500}
+    # The JSON APIs refuse such a body (the provisioning API before reading it: 413).
+    api = {url: code for url, code in answers.items() if " /api/" in url}
+    assert all(400 <= code < 500 for code in api.values()), api
+    assert api["POST /api/provisioning/createMerchant"] == 413
