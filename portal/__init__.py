@@ -70,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_mapping(config.load(app.instance_path, overrides))
+    check_production(app)
     check_secrets(app)
     register_extensions(app)
     register_services(app)
@@ -80,6 +81,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def check_production(app: Flask) -> None:
+    """In production mode, refuse to start without what several nodes need, naming it all."""
+    mode = app.config["PORTAL_ENV"]
+    if mode not in (config.DEVELOPMENT, config.PRODUCTION):
+        raise RuntimeError(f"PORTAL_ENV must be {config.DEVELOPMENT!r} or {config.PRODUCTION!r}.")
+    problems = config.production_problems(app.config) if mode == config.PRODUCTION else []
+    if problems:
+        raise RuntimeError(
+            "PORTAL_ENV=production, but these settings are missing or unfit: "
+            + "; ".join(problems)
+            + '. See README.md, "Production set-up".'
+        )
 
 
 def check_secrets(app: Flask) -> None:

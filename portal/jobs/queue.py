@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
+from portal import config
 from portal.jobs import tasks
 
 #: How often the periodic task looks for rows left pending or abandoned (Huey's finest grain).
@@ -22,7 +23,7 @@ REQUEUE_EVERY = crontab(minute="*")
 
 def make_huey(store: str, name: str) -> Huey:
     """Return a Huey instance on the configured store (sqlite:///path, redis://..., memory://)."""
-    if store.startswith(("redis://", "rediss://", "unix://")):
+    if store.startswith(config.JOBS_REDIS_SCHEMES):
         return RedisHuey(name, url=store, results=False)
     if store == "memory://":
         # Tests only: a store inside this process that the test drives itself.
