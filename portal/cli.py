@@ -6,6 +6,7 @@ import logging
 import sys
 
 import click
+import prometheus_client
 from flask import Flask
 from flask.cli import with_appcontext
 from pydantic import ValidationError
@@ -19,6 +20,9 @@ from portal.services.errors import DomainError
 from portal.services.secrets import rotate_secrets
 from portal.services.setup import create_user_from_cli
 from portal.web.registry import secret_box
+
+#: Seconds a worker told to stop lets its running jobs finish (gunicorn's graceful_timeout too).
+SHUTDOWN_TIMEOUT = 30.0
 
 
 def read_password() -> str:
@@ -79,8 +83,33 @@ def verify_audit_command() -> None:
     show_default=True,
     help="Also run the periodic re-enqueue of stale deliveries (one worker needs it).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics (jobs, outbound calls) on this port.",
+)
+@click.option(
+    "--metrics-bind",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics port listens on (0.0.0.0 for a scraper on another host).",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(min=0),
+    default=SHUTDOWN_TIMEOUT,
+    show_default=True,
+    help="On SIGTERM, seconds to let running jobs finish before leaving them to the lease.",
+)
 @with_appcontext
-def worker_command(threads: int, periodic: bool) -> None:
+def worker_command(
+    threads: int,
+    periodic: bool,
+    metrics_port: int | None,
+    metrics_bind: str,
+    shutdown_timeout: float,
+) -> None:
     """Run a background worker: deliveries to FlexCharge and the periodic re-enqueue."""
     # Huey reports each job it runs (task name and id only: jobs carry delivery ids).
     logging.basicConfig(
@@ -92,7 +121,16 @@ def worker_command(threads: int, periodic: bool) -> None:
         periodic=periodic,
         # An idle worker looks for new jobs at least once a second.
         max_delay=1.0,
+        # Huey stops at once on SIGTERM by default, cutting a delivery mid-call. SIGTERM (what
+        # systemd, Docker and honcho send) now lets running jobs finish, then exits 0; a second
+        # SIGTERM, or SIGINT, stops at once. A job cut short keeps its claim until the lease
+        # ends, and the periodic task enqueues it again.
+        graceful_signal="TERM",
+        shutdown_timeout=shutdown_timeout,
     )
+    if metrics_port is not None:
+        # A thread of this process serves what its jobs counted (prometheus_client's server).
+        prometheus_client.start_http_server(metrics_port, addr=metrics_bind)
     consumer.run()
 
 
