@@ -52,6 +52,7 @@ class Cluster:
     """What the tests reach: the nodes' URLs, the workers, FlexCharge, and an app to seed with."""
 
     nodes: tuple[str, str]
+    servers: tuple[Gunicorn, Gunicorn]
     workers: tuple[Worker, Worker]
     flexcharge: FakeFlexCharge
     app: Flask
@@ -124,8 +125,8 @@ def production_env(database_url: str, redis_url: str, fake: FakeFlexCharge) -> d
         "PORTAL_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "PORTAL_API_KEY_PEPPER": secrets.token_hex(32),
         "PORTAL_TRUSTED_PROXIES": "0",
-        "PORTAL_FLEXCHARGE_TIMEOUT": "2",
-        "PORTAL_FLEXCHARGE_DEADLINE": "4",
+        "PORTAL_FLEXCHARGE_TIMEOUT": "3",
+        "PORTAL_FLEXCHARGE_DEADLINE": "6",
         "FLEXCHARGE_SANDBOX_API_BASE": fake.base_url("sandbox"),
         "FLEXCHARGE_PRODUCTION_API_BASE": fake.base_url("production"),
     }
@@ -184,7 +185,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
                 for started in [pool.submit(process.__enter__) for process in processes]:
                     started.result()
             app = seeding_app(env)
-            cluster = Cluster((node_a.url, node_b.url), (worker_a, worker_b), fake, app, logs)
+            cluster = Cluster(
+                (node_a.url, node_b.url), (node_a, node_b), (worker_a, worker_b), fake, app, logs
+            )
             first_run(node_a.url)
             yield cluster
             with app.app_context():

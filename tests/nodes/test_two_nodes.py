@@ -7,6 +7,7 @@ are seeded through an app in this process with the nodes' settings.
 from __future__ import annotations
 
 import re
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,7 +21,7 @@ from portal.models import ApiKey, AutoRetry, Delivery
 from tests import factories
 from tests.nodes.conftest import ADMIN, Browser, Cluster
 from tests.support.account_integrations import INDEX, KEYS, RETRIES
-from tests.support.flexcharge import bearer, onboard, transaction_body
+from tests.support.flexcharge import bearer, declined_body, onboard, transaction_body
 from tests.support.worker import wait_for
 
 pytestmark = pytest.mark.nodes
@@ -155,3 +156,28 @@ def test_jobs_enqueued_through_either_node_are_delivered_exactly_once(
     metrics = browser.get(f"{cluster.nodes[1]}/metrics").text
     assert 'portal_job_queue_depth{state="queued"} 0.0' in metrics
     assert 'portal_delivery_backlog{state="pending"} 0.0' in metrics
+
+
+def test_a_node_told_to_stop_answers_the_request_it_is_serving(cluster: Cluster):
+    """Last of the module: node B stops for good."""
+    with cluster.app.app_context():
+        merchant = onboard(factories.make_customer("Slow Evaluate Merchant")).public_id
+        key = factories.make_api_key("Declines", "sandbox").plaintext
+    node, server = cluster.nodes[1], cluster.servers[1]
+    # FlexCharge takes its time over the decline's evaluate, which the request waits for.
+    cluster.flexcharge.slow("/evaluate", 1.5)
+    with ThreadPoolExecutor(1) as pool:
+        sent = pool.submit(
+            requests.post,
+            f"{node}/api/v1/transactions",
+            json=declined_body(merchant),
+            headers=bearer(key),
+            timeout=30,
+        )
+        wait_for(lambda: cluster.flexcharge.calls("/evaluate"), "the evaluate to reach FlexCharge")
+        server.process.send_signal(signal.SIGTERM)  # a deploy or a scale-in
+        answer = sent.result()
+    cluster.flexcharge.slow("/evaluate", 0)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["transaction"]["flexcharge"]["evaluate"]["state"] == "answered"
+    assert server.process.wait(timeout=40) == 0
