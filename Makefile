@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-services test-nodes browser screenshots lint format clean
+.PHONY: run test test-services test-nodes browser screenshots bench lint format clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Flask-Admin, the peer `make bench` compares the customers list with (never imported by the portal).
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
 # The web server and one background worker, together (Procfile, run by honcho).
@@ -61,6 +66,11 @@ test-nodes: $(VENV)/.installed-test
 # PNGs of the main pages at 1440 and 390 px for README.md, from a seeded temporary database.
 screenshots: $(VENV)/.installed-test browser
 	$(BIN)/python -m tests.support.screenshots --out docs/screenshots
+
+# Every benchmark in benchmarks/ against gunicorn (2 workers), one table, under 10 minutes
+# (README.md, "Benchmarks: make bench"). BENCH_ARGS=--quick for a smoke run.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check portal tests benchmarks

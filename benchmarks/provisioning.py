@@ -13,6 +13,9 @@ one audit event) and listConnectors of the 1,000-connector merchant, bare and pa
 round, so load from elsewhere on the machine falls on both sides of a pair; the result is the
 median of the rounds' ratios, with their spread and the load average before and after.
 Target: getConnector >= 0.6x /healthz.
+
+`--json` adds one JSON object as the last line of the output, for `make bench`
+(benchmarks/bench.py): the figures above as table rows.
 """
 
 from __future__ import annotations
@@ -143,6 +146,7 @@ def main() -> None:
         default="memory://",
         help="rate-limit storage of the served app (RATELIMIT_STORAGE_URI), e.g. redis://…",
     )
+    parser.add_argument("--json", action="store_true", help="end with the figures as JSON")
     args = parser.parse_args()
 
     from cryptography.fernet import Fernet
@@ -242,6 +246,31 @@ def main() -> None:
             )
         print(line)
     print("target: getConnector >= 0.6x /healthz")
+    if args.json:
+        print(json.dumps(as_json(runs, args, load_before, load_after)))
+
+
+def as_json(runs: dict[str, list[float]], args, load_before, load_after) -> dict:
+    """Return the figures as `make bench` reads them: table rows, the rounds and the load."""
+    health = runs["/healthz"]
+    rows = []
+    for name, values in runs.items():
+        row = {"section": "Provisioning API", "case": name, "rps": statistics.median(values)}
+        if name != "/healthz":
+            ratios = [value / base for value, base in zip(values, health, strict=True)]
+            row |= {
+                "ratio": statistics.median(ratios),
+                "spread": [min(ratios), max(ratios)],
+                "note": f"vs /healthz, {args.rounds} rounds",
+            }
+        rows.append(row)
+    return {
+        "script": "provisioning",
+        "rows": rows,
+        "rounds": runs,
+        "load_before": load_before,
+        "load_after": load_after,
+    }
 
 
 def _get_body(port: int, path: str, headers: dict[str, str]) -> bytes:

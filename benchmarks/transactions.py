@@ -17,7 +17,9 @@ In one run, on temporary SQLite databases (the portal's and Huey's job store):
 4. bulk-inserts --report-rows transactions and times the report page and the CSV export
    in-process against the same with 100 rows.
 
-It prints the load average before and after, since the machine is shared.
+It prints the load average before and after, since the machine is shared. `--json` adds one
+JSON object as the last line of the output, for `make bench` (benchmarks/bench.py): the figures
+as table rows.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ def settings(
         "DATABASE_URL": database_url or f"sqlite:///{tmp / 'portal.db'}",
         "PORTAL_SECRET_KEY": secrets.token_hex(32),
         "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PORTAL_API_KEY_PEPPER": secrets.token_hex(32),
+        # The per-key limit (50/s) would answer 429 to the load; lifted as provisioning.py does.
+        "PORTAL_API_RATE_LIMIT": "1000000 per second",
         "PORTAL_JOBS_STORE": jobs_store or f"sqlite:///{tmp / 'jobs.db'}",
         "FLEXCHARGE_SANDBOX_API_BASE": fake.base_url("sandbox"),
         "FLEXCHARGE_PRODUCTION_API_BASE": fake.base_url("production"),
@@ -85,6 +90,7 @@ def app_for(env: dict[str, str]):
             "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
             "SECRET_KEY": env["PORTAL_SECRET_KEY"],
             "ENCRYPTION_KEYS": env["PORTAL_ENCRYPTION_KEYS"],
+            "API_KEY_PEPPER": env["PORTAL_API_KEY_PEPPER"],
             "JOBS_STORE": env["PORTAL_JOBS_STORE"],
             "FLEXCHARGE_SANDBOX_API_BASE": env["FLEXCHARGE_SANDBOX_API_BASE"],
             "FLEXCHARGE_PRODUCTION_API_BASE": env["FLEXCHARGE_PRODUCTION_API_BASE"],
@@ -127,7 +133,9 @@ def seed(app) -> tuple[str, str]:
             ACTOR, merchant, SiteInput(url="https://shop.example.com", descriptor="BENCH")
         )
         key = api_keys.generate_api_key(
-            ACTOR, ApiKeyInput(name="Bench", company_id=company.id, environment="sandbox")
+            ACTOR,
+            ApiKeyInput(name="Bench", company_id=company.id, environment="sandbox"),
+            app.config["API_KEY_PEPPER"].encode(),
         )
         return merchant.public_id, key.plaintext
 
@@ -357,8 +365,10 @@ def main() -> None:
     parser.add_argument("--report-rows", type=int, default=100_000, help="rows for the report")
     parser.add_argument("--database-url", help="a scratch PostgreSQL database (emptied!)")
     parser.add_argument("--jobs-store", help="a scratch Redis URL for the job queue (flushed)")
+    parser.add_argument("--json", action="store_true", help="end with the figures as JSON")
     args = parser.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    load_before = os.getloadavg()
+    print(f"load average before: {load_before[0]:.2f}")
 
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp, FakeFlexCharge() as fake:
         env = settings(Path(tmp), fake, args.database_url, args.jobs_store)
@@ -425,6 +435,61 @@ def main() -> None:
         )
         print(f"CSV export of one week: {small_csv:.1f} ms / {big_csv:.1f} ms")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    if args.json:
+        figures = {
+            "health": health,
+            "accepted": accepted,
+            "ratios": ratios,
+            "delivered": [one, two],
+            "report_ms": [small_page, big_page],
+            "csv_ms": [small_csv, big_csv],
+        }
+        print(json.dumps(as_json(figures, args, load_before, os.getloadavg())))
+
+
+def as_json(figures: dict, args, load_before, load_after) -> dict:
+    """Return the figures as `make bench` reads them: table rows, the rounds and the load."""
+    ratios = figures["ratios"]
+    one, two = figures["delivered"]
+    small_page, big_page = figures["report_ms"]
+    rows = [
+        {
+            "section": "Transaction API",
+            "case": "POST /api/v1/transactions (approved, transmit queued)",
+            "rps": statistics.median(figures["accepted"]),
+            "ratio": statistics.median(ratios),
+            "spread": [min(ratios), max(ratios)],
+            "note": f"vs /healthz ({statistics.median(figures['health']):.0f} req/s), "
+            f"{args.rounds} rounds",
+        },
+        {
+            "section": "Job workers",
+            "case": "delivered transmits/s, 1 worker",
+            "rps": one,
+            "note": "transmits/s, first to last delivery",
+        },
+        {
+            "section": "Job workers",
+            "case": "delivered transmits/s, 2 workers",
+            "rps": two,
+            "ratio": two / one,
+            "note": "vs 1 worker",
+        },
+        {
+            "section": "Transaction API",
+            "case": f"FlexCharge report page, +{args.report_rows:,} rows (in-process)",
+            "p50_ms": big_page,
+            "ratio": big_page / small_page,
+            "note": f"vs the page at a few hundred rows ({small_page:.1f} ms)",
+        },
+    ]
+    return {
+        "script": "transactions",
+        "rows": rows,
+        **figures,
+        "load_before": load_before,
+        "load_after": load_after,
+    }
 
 
 if __name__ == "__main__":

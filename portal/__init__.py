@@ -19,7 +19,7 @@ from portal.auto_retries.views import bp as auto_retries_bp
 from portal.companies.views import bp as companies_bp
 from portal.connect.views import bp as connect_bp
 from portal.core import database, passwords
-from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.extensions import csrf, db, limiter, login_manager
 from portal.external_integrations.views import bp as external_integrations_bp
 from portal.flexcharge.views import bp as flexcharge_bp
 from portal.flexcharge_webhooks.views import bp as flexcharge_webhooks_bp
@@ -112,7 +112,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the database, migrations, sign-in, CSRF and rate limiting to the app."""
     db.init_app(app)
     database.configure_engine_events()
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    cli.defer_migrations(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     loader.configure(login_manager)
     csrf.init_app(app)

@@ -9,6 +9,7 @@ import click
 import prometheus_client
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_sqlalchemy import SQLAlchemy
 from pydantic import ValidationError
 
 from portal.jobs import job_queue
@@ -132,6 +133,63 @@ def worker_command(
         # A thread of this process serves what its jobs counted (prometheus_client's server).
         prometheus_client.start_http_server(metrics_port, addr=metrics_bind)
     consumer.run()
+
+
+# Flask-Migrate imports alembic, mako and pygments: 0.1 s and 12 MB in every web worker
+# (benchmarks/startup.py) for code that only migrations run. The web app never imports it;
+# `flask db ...` and code that migrates (the tests' and benchmarks' `flask_migrate.upgrade()`)
+# bind it on first use.
+class MigrationCommands(click.Group):
+    """`flask db ...`: Flask-Migrate's command group, imported when the CLI reads it."""
+
+    def load(self) -> None:
+        """Take Flask-Migrate's options, callback and commands (once)."""
+        if not self.commands:
+            group = flask_migrate_commands()
+            self.params, self.callback, self.commands = group.params, group.callback, group.commands
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """Return Flask-Migrate's options (`--directory`, `--x-arg`)."""
+        self.load()
+        return super().get_params(ctx)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Name Flask-Migrate's commands."""
+        self.load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Return one of Flask-Migrate's commands."""
+        self.load()
+        return super().get_command(ctx, name)
+
+
+def flask_migrate_commands() -> click.Group:
+    """Return Flask-Migrate's `db` command group."""
+    from flask_migrate.cli import db  # deferred: see MigrationCommands
+
+    return db
+
+
+class DeferredMigrate:
+    """Flask-Migrate's entry in `app.extensions`, bound to the app when first read."""
+
+    def __init__(self, app: Flask, db: SQLAlchemy, directory: str) -> None:
+        """Remember what Flask-Migrate will need."""
+        self.app, self.db, self.directory = app, db, directory
+
+    def __getattr__(self, name: str):
+        """Bind Flask-Migrate (it replaces this entry with its own), then read from it."""
+        from flask_migrate import Migrate  # deferred: see MigrationCommands
+
+        Migrate(self.app, self.db, directory=self.directory)
+        return getattr(self.app.extensions["migrate"], name)
+
+
+def defer_migrations(app: Flask, db: SQLAlchemy, directory: str) -> None:
+    """Offer `flask db ...` and Flask-Migrate's functions without importing them now."""
+    app.extensions["migrate"] = DeferredMigrate(app, db, directory)
+    app.cli.add_command(MigrationCommands("db", help="Perform database migrations."))
 
 
 def register(app: Flask) -> None:

@@ -480,7 +480,14 @@ def configured(app: Flask, world) -> str:
             scheduler_enabled=True,
             virtual_terminal_enabled=True,
             alias="default",
-            terminals=[{"terminal_id": "ID-0001", "disabled": True}],
+            terminals=[
+                {
+                    "terminal_id": "ID-0001",
+                    "disabled": True,
+                    "stan": "123456",
+                    "capture_reference": "CR-77",
+                }
+            ],
             settings={"tx:expiration-minutes": "900"},
         ).public_id
 
@@ -494,6 +501,27 @@ def test_edit_keeps_every_field_the_post_does_not_carry(app, client, login, worl
     assert (after.pop("name"), after.pop("name_key")) == ("Renamed", "renamed")
     before.pop("name"), before.pop("name_key"), before.pop("updated_at"), after.pop("updated_at")
     assert after == before
+
+
+def test_edit_of_the_terminals_keeps_what_the_api_set_on_them(
+    app, client, login, world, configured
+) -> None:
+    """The form shows terminal ids only; their STAN and capture reference survive an edit."""
+    login("editor")
+    url = f"{world['base']}/connections/{configured}"
+    form = client.get(url + "/edit").get_data(as_text=True)
+    assert "123456" not in form and "CR-77" not in form
+    response = post(client, url, {"terminals": "ID-0001\nID-0002, disabled"})
+    assert response.status_code == 303
+    assert connection_row(app, configured)["terminals"] == [
+        {
+            "terminal_id": "ID-0001",
+            "disabled": False,
+            "stan": "123456",
+            "capture_reference": "CR-77",
+        },
+        {"terminal_id": "ID-0002", "disabled": True},
+    ]
 
 
 def test_edit_turns_off_only_the_checkboxes_the_user_unchecked(
