@@ -125,8 +125,6 @@ def production_env(database_url: str, redis_url: str, fake: FakeFlexCharge) -> d
         "PORTAL_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "PORTAL_API_KEY_PEPPER": secrets.token_hex(32),
         "PORTAL_TRUSTED_PROXIES": "0",
-        "PORTAL_FLEXCHARGE_TIMEOUT": "3",
-        "PORTAL_FLEXCHARGE_DEADLINE": "6",
         "FLEXCHARGE_SANDBOX_API_BASE": fake.base_url("sandbox"),
         "FLEXCHARGE_PRODUCTION_API_BASE": fake.base_url("production"),
     }
