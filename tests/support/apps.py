@@ -22,6 +22,8 @@ ENCRYPTION_KEY = Fernet.generate_key().decode()
 def overrides(database_url: str, **extra) -> dict:
     """Return the configuration every test app starts from."""
     return {
+        # Test apps are development apps, whatever PORTAL_ENV the shell has.
+        "PORTAL_ENV": "development",
         "SECRET_KEY": "test-secret-key-" + uuid.uuid4().hex,
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "API_KEY_PEPPER": "test-pepper-" + uuid.uuid4().hex,

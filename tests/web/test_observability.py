@@ -98,6 +98,8 @@ def test_several_workers_add_up_their_metrics(tmp_path) -> None:
         "PORTAL_API_KEY_PEPPER": "metrics-pepper-" + os.urandom(8).hex(),
         "PORTAL_METRICS_TOKEN": "scrape-token-123",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        # /metrics reads the job queue's depth: a store of the test's, not instance/jobs.db.
+        "PORTAL_JOBS_STORE": f"sqlite:///{tmp_path / 'jobs' / 'jobs.db'}",
     }
     with Gunicorn(env, "--workers", "2") as server:
         for _ in range(40):
