@@ -15,8 +15,10 @@ Usage: .venv/bin/python -m benchmarks.bench [--quick] [--rounds 5] [--seconds 1.
    portal's customers list against Flask-Admin's (first page, page 100, four searches).
 4. Measures the HTMX answers of Disable/Enable against their pages in bytes, and each worker's
    resident memory after the load.
-5. Runs the other benchmarks/ scripts that take `--json` (their JSON's "rows" join the table;
-   a script without `--json` is skipped with a note).
+5. Runs every other script in benchmarks/ that takes `--json`, with sizes that keep the whole
+   run under 10 minutes: the JSON object on its last line joins the table, its "rows" as they
+   are (keys section, case, rps, p50_ms, p99_ms, ratio, spread [low, high], note), else each
+   number as a row. A script without `--json` is skipped with a note.
 
 It prints one Markdown table, and the machine and the load average before and after: the
 machine may be shared, and every ratio is taken within a round for that reason.
@@ -95,8 +97,14 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
         ["--requests", "100", "--lists", "4", "--rounds", "2"],
     ),
     "customers_list.py": (["--repeat", "30"], ["--repeat", "3"]),
+    "api_auth.py": (
+        ["--requests", "3000", "--rounds", "5", "--attack-seconds", "10"],
+        ["--requests", "200", "--rounds", "2", "--attack-seconds", "2"],
+    ),
     "startup.py": ([], []),
 }
+# Not scripts of their own: this one and what it is built from.
+NOT_SCRIPTS = {"bench.py", "harness.py", "flask_admin_app.py", "__init__.py"}
 
 
 @dataclass
@@ -241,11 +249,15 @@ def startups(env: dict[str, str], folder: Path, app: str, count: int) -> list[fl
     return times
 
 
+def scripts() -> list[str]:
+    """Return the other benchmarks: the known ones first, then any added since, by name."""
+    present = {path.name for path in (ROOT / "benchmarks").glob("*.py")} - NOT_SCRIPTS
+    return [name for name in SCRIPTS if name in present] + sorted(present - SCRIPTS.keys())
+
+
 def run_script(name: str, arguments: list[str]) -> tuple[list[Row], str]:
     """Run benchmarks/<name> with --json; return its rows, or none and why."""
     path = ROOT / "benchmarks" / name
-    if not path.is_file():
-        return [], f"{name}: not there"
     if '"--json"' not in path.read_text():  # its argparse option
         return [], f"{name}: skipped, it has no --json yet"
     arguments = _drop_unknown(arguments, path.read_text())
@@ -491,7 +503,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp, FakeStripe() as fake:
         rows, notes = measure(args, Path(tmp), fake)
     if not args.no_scripts:
-        for name, (full, small) in SCRIPTS.items():
+        for name in scripts():
+            full, small = SCRIPTS.get(name, ([], []))
             found, note = run_script(name, small if quick else full)
             rows += found
             notes.append(note)

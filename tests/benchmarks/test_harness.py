@@ -98,6 +98,13 @@ def test_rows_from_a_scripts_json():
     assert flat == [Row("startup", "portal.seconds", note="0.5")]
 
 
+def test_every_other_script_in_benchmarks_runs_known_ones_first():
+    names = bench.scripts()
+    assert names[:2] == ["transactions.py", "provisioning.py"]
+    assert "customers_list.py" in names
+    assert not {"bench.py", "harness.py", "flask_admin_app.py"} & set(names)
+
+
 def test_only_the_options_a_script_declares_are_passed():
     source = 'parser.add_argument("--rounds")\nparser.add_argument("--quick-ish")'
     arguments = ["--rounds", "5", "--requests", "600", "--quick-ish"]
