@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, column, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.core.names import name_key
@@ -53,10 +53,20 @@ def _fts_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _few_ids(query: Select) -> list[int] | None:
-    """Return the ids the query selects, or None when there are GATHER_LIMIT or more."""
-    ids = db.session.scalars(query.limit(GATHER_LIMIT)).all()
-    return list(ids) if len(ids) < GATHER_LIMIT else None
+def _few_ids(query: Select) -> str | None:
+    """Return the ids the query selects as a JSON array, or None when there are GATHER_LIMIT.
+
+    One row comes back, however many ids: they stay in SQLite, which reads them again through
+    ``json_each`` (``_among``), so Python handles no id one by one.
+    """
+    ids = query.limit(GATHER_LIMIT).subquery()
+    count, array = db.session.execute(select(func.count(), func.json_group_array(ids.c[0]))).one()
+    return array if count < GATHER_LIMIT else None
+
+
+def _among(ids: str) -> ColumnElement[bool]:
+    """Return "the customer's id is in this JSON array" (SQLite)."""
+    return Customer.id.in_(select(column("value")).select_from(func.json_each(ids)))
 
 
 def search_filter(search: str) -> ColumnElement[bool] | None:
@@ -83,17 +93,17 @@ def search_filter(search: str) -> ColumnElement[bool] | None:
         id_match = and_(public_id >= bounds[0], public_id < bounds[1])
     if postgresql or len(key) < TRIGRAM:
         return name_like if id_match is None else or_(name_like, id_match)
-    id_ids = [] if id_match is None else _few_ids(select(Customer.id).where(id_match))
+    id_ids = None if id_match is None else _few_ids(select(Customer.id).where(id_match))
     name_ids = _few_ids(
         select(customers_search.c.rowid).where(customers_search.c.name_key.match(_fts_string(key)))
     )
-    if name_ids is not None and id_ids is not None:
-        return Customer.id.in_(sorted({*name_ids, *id_ids}))
+    if name_ids is not None and (id_match is None or id_ids is not None):
+        return _among(name_ids) if id_ids is None else or_(_among(name_ids), _among(id_ids))
     # Many matches: walk the sort's index. A short list of ids is checked from the index
     # alone; a long range of them is dense enough that reading each walked row costs little.
     if id_match is None:
         return name_like
-    return or_(name_like, id_match if id_ids is None else Customer.id.in_(id_ids))
+    return or_(name_like, id_match if id_ids is None else _among(id_ids))
 
 
 #: The orders the list offers. "Created" follows the id, which grows with each new customer,
