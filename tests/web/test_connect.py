@@ -174,6 +174,19 @@ def test_customers_list_searches_as_you_type_with_an_htmx_fragment(client, login
     assert "Other Payer" in by_id and "Acme Payer" not in by_id
 
 
+@pytest.mark.parametrize(
+    "term", ['"', 'say "hi', "near AND (", "pay*", "^x:y", "100%", "x" * 10_000, "ME-" * 40]
+)
+def test_customers_search_takes_any_text_as_text(client, login, world, term) -> None:
+    """FTS5 query syntax and very long terms are searched for literally, never a 500."""
+    login("viewer")
+    response = client.get("/connect/", query_string={"q": term}, headers=HTMX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<section id="customers-results"')
+    assert "Acme Payer" not in body and "Other Payer" not in body
+
+
 def test_customers_list_pages_with_next_and_previous(app, client, login) -> None:
     login("editor")
     with app.app_context():
