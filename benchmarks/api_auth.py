@@ -9,7 +9,10 @@ Usage: .venv/bin/python benchmarks/api_auth.py [--requests 6000] [--threads 4] [
 2. Attack: one client measures /healthz latency alone (idle), then again while 8 threads send
    /api/v1/me with the right key id and wrong secrets as fast as they can; prints the p50
    latencies and their ratio (target: within 2x of idle), the attack's requests/s and answers,
-   and the workers' resident memory before and after (target: growth under 50 MB).
+   and the workers' resident memory before and after (target: growth under 50 MB). The 8
+   attacking threads run in a process of their own, as an attacker's would, so the probe does
+   not share its interpreter's GIL with them (`--same-process-attack` runs them beside the
+   probe, as earlier versions did, for comparison).
 
 `--repo DIR` runs another checkout of the portal (for example the code before a change) with
 this same script, so both are measured alike.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import inspect
+import multiprocessing
 import os
 import re
 import statistics
@@ -29,6 +33,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 VERIFICATIONS_HEADER = "X-Portal-Argon2-Verifications"
@@ -194,9 +199,9 @@ def wrong_secret(key: str, variant: int) -> str:
 
 
 def attack(
-    port: int, key: str, seconds: float, rate: float = 0.0, threads: int = 8
+    port: int, keys: list[str], seconds: float, rate: float = 0.0, threads: int = 8
 ) -> tuple[float, Counter]:
-    """Send wrong secrets for the key id from `threads` clients; return requests/s, statuses.
+    """Send the wrong keys from `threads` clients, in turn; return requests/s and statuses.
 
     With a `rate` (requests/s in all), each client paces itself; without, they flood.
     """
@@ -209,7 +214,7 @@ def attack(
         variant = offset
         while not stop.is_set():
             started = time.perf_counter()
-            auth = {"Authorization": f"Bearer {wrong_secret(key, variant)}"}
+            auth = {"Authorization": f"Bearer {keys[variant % len(keys)]}"}
             status = get(port, "/api/v1/me", auth).status
             if rate:
                 stop.wait(max(0.0, threads / rate - (time.perf_counter() - started)))
@@ -227,6 +232,26 @@ def attack(
     for worker in workers:
         worker.join()
     return sent[0] / (time.perf_counter() - started), statuses
+
+
+def attack_process(port, keys, seconds, rate, started, results) -> None:
+    """Run the attack in this (child) process and send its figures back."""
+    started.set()
+    results.put(attack(port, keys, seconds, rate))
+
+
+def attack_elsewhere(port: int, keys: list[str], seconds: float, rate: float, started):
+    """Run the attack in a process of its own; set `started` once it runs, return its figures."""
+    # "spawn": a fresh interpreter, none of this process's threads or locks carried over.
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Event(), context.Queue()
+    child = context.Process(target=attack_process, args=(port, keys, seconds, rate, ready, results))
+    child.start()
+    ready.wait(timeout=60)
+    started.set()
+    figures = results.get(timeout=seconds + 120)
+    child.join()
+    return figures
 
 
 def p50(values: list[float]) -> float:
@@ -248,6 +273,11 @@ def main() -> None:
     parser.add_argument("--attack-seconds", type=float, default=20.0)
     parser.add_argument(
         "--attack-rate", type=float, default=0.0, help="attack requests/s in all (0: flood)"
+    )
+    parser.add_argument(
+        "--same-process-attack",
+        action="store_true",
+        help="run the attack's threads in this process, beside the probe (for comparison)",
     )
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args()
@@ -301,11 +331,19 @@ def main() -> None:
             rss_before = worker_rss_mb(process.pid)
             idle = latencies(port, args.attack_seconds / 2)
             results: dict = {}
+            # Ever-new wrong secrets (a repeated one is refused from memory), made beforehand.
+            keys = [wrong_secret(key, variant) for variant in range(10000)]
+            started = threading.Event()
+            if args.same_process_attack:
+                started.set()
+                run = attack
+            else:
+                run = partial(attack_elsewhere, started=started)
             attacker = threading.Thread(
                 target=lambda: results.update(
                     zip(
                         ("rps", "statuses"),
-                        attack(port, key, args.attack_seconds, args.attack_rate),
+                        run(port, keys, args.attack_seconds, args.attack_rate),
                         strict=True,
                     )
                 )
@@ -316,6 +354,7 @@ def main() -> None:
                 target=sample_rss, args=(process.pid, attacker, peak), daemon=True
             )
             sampler.start()
+            started.wait(timeout=60)
             time.sleep(1)  # let the attack reach full speed before measuring
             under = latencies(port, args.attack_seconds - 2)
             attacker.join()
@@ -344,7 +383,9 @@ def main() -> None:
     print(f"hash verifications counted by the workers: {sum(counts.values())}")
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(results["statuses"].items()))
     print(
-        f"bad-secret attack, 8 threads, {args.attack_seconds:g} s"
+        f"bad-secret attack, 8 threads "
+        f"({'beside the probe' if args.same_process_attack else 'in a process of their own'}), "
+        f"{args.attack_seconds:g} s"
         f"{f', paced to {args.attack_rate:g} req/s' if args.attack_rate else ', flooding'}: "
         f"{results['rps']:.0f} req/s "
         f"({statuses})"
