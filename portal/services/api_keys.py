@@ -6,6 +6,7 @@ import math
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -184,6 +185,13 @@ class FailureLimits:
         """Return the seconds until the key id and client may fail again, 0 when they may."""
         return self._wait(self._checks(key_id, client))
 
+    def key_id_reset_at(self, key_id: str) -> float | None:
+        """Return when the key id's spent window ends (epoch seconds), None while it may fail."""
+        [(item, name)] = self._checks(key_id, None)
+        if self.limiter.test(item, name):
+            return None
+        return self.limiter.get_window_stats(item, name).reset_time
+
     def retry_after_client(self, client: str | None) -> int:
         """Return the seconds until the client may fail again, 0 when it may."""
         return self._wait(self._checks("", client)[1:])
@@ -194,6 +202,15 @@ class FailureLimits:
             self.limiter.hit(item, name)
 
 
+@dataclass(frozen=True)
+class ThrottledKeyId:
+    """A key id past its failure limit, remembered per process: until when, and its row then."""
+
+    reset_at: float
+    secret_hash: str | None = field(repr=False)
+    environment: str | None
+
+
 class ApiKeyAuthenticator:
     """Authenticate presented keys cheaply, and refuse to be used to exhaust the server.
 
@@ -201,7 +218,8 @@ class ApiKeyAuthenticator:
     microseconds; an unknown key id costs the same HMAC. Failed verifications are limited per
     key id and per client (shared through the rate-limit storage) and remembered per process,
     and the legacy argon2 hashes of keys made before the keyed hash are verified at most
-    ``legacy_concurrency`` at a time per process.
+    ``legacy_concurrency`` at a time per process. While a key id is past its failure limit, its
+    wrong secrets are refused from memory (a flood then costs no database or storage work).
     """
 
     def __init__(
@@ -230,6 +248,9 @@ class ApiKeyAuthenticator:
         self.last_used_interval = timedelta(seconds=last_used_interval)
         self._legacy = threading.BoundedSemaphore(legacy_concurrency)
         self._lock = threading.Lock()
+        # Key ids past their failure limit: when the window ends and the row as it was then.
+        self._throttled: OrderedDict[str, ThrottledKeyId] = OrderedDict()
+        self._throttled_size = cache_size
         self.verifications = 0
         self._dummy_hash = tokens.hash_secret("0" * tokens.SECRET_LENGTH, pepper)
 
@@ -270,14 +291,19 @@ class ApiKeyAuthenticator:
         A noisy client is refused before any work. A key id under attack is refused before any
         work only while its row still holds a costly legacy hash: a keyed hash is checked in
         microseconds, so the key's real owner is never locked out by someone else's failures.
+        Past its limit, the key id's wrong secrets are refused against this process's memory of
+        its row, without reading the database or the limit storage again.
         """
         if self.failures.get(presented) is not None:
             raise ApiKeyRejected("failed recently")
         if retry_after := self.failure_limits.retry_after_client(client):
             raise ApiKeyThrottled(retry_after)
+        if retry_after := self._refused_while_throttled(presented, parsed):
+            raise ApiKeyThrottled(retry_after)
         row = self._load(_BY_KEY_ID, parsed.key_id)
         legacy = row is not None and tokens.is_legacy_hash(row.secret_hash)
         if legacy and (retry_after := self.failure_limits.retry_after(parsed.key_id, client)):
+            self._remember_throttled(parsed.key_id, row)
             raise ApiKeyThrottled(retry_after)
         # Only the secret is hashed, so a re-prefixed key must be refused here.
         if row is None or row.environment != parsed.environment:
@@ -289,11 +315,60 @@ class ApiKeyAuthenticator:
         if not valid:
             self.failures.put(presented, 0)
             if retry_after := self.failure_limits.retry_after(parsed.key_id, client):
+                self._remember_throttled(parsed.key_id, row)
                 raise ApiKeyThrottled(retry_after)
             self.failure_limits.failed(parsed.key_id, client)
             raise ApiKeyRejected("secret")
         self.cache.put(presented, row.id)
         return row
+
+    def _remember_throttled(self, key_id: str, row) -> None:
+        """Note, in this process, until when the key id is past its failure limit, and its row."""
+        reset_at = self.failure_limits.key_id_reset_at(key_id)
+        if reset_at is None:  # the client's limit, not the key id's
+            return
+        entry = ThrottledKeyId(
+            reset_at=reset_at,
+            secret_hash=row.secret_hash if row is not None else None,
+            environment=row.environment if row is not None else None,
+        )
+        with self._lock:
+            self._throttled[key_id] = entry
+            self._throttled.move_to_end(key_id)
+            while len(self._throttled) > self._throttled_size:
+                self._throttled.popitem(last=False)
+
+    def _refused_while_throttled(self, presented: str, parsed: tokens.ParsedKey) -> int:
+        """Return the Retry-After for a key the throttled key id's remembered row refuses, else 0.
+
+        While a key id is past its failure limit, every key but the right one gets 429, so a
+        flood of wrong secrets is answered from memory: no database read, no limit storage
+        round trip. The right key is not refused here: it takes the full path, which re-reads
+        the row (a deletion is honoured at once). The row's secret never changes; a key id
+        that had no row when remembered is refused for the rest of the window (ids are random,
+        71 bits: one generated meanwhile is not expected).
+        """
+        with self._lock:
+            entry = self._throttled.get(parsed.key_id)
+        if entry is None:
+            return 0
+        wait = math.ceil(entry.reset_at - time.time())
+        if wait <= 0:
+            with self._lock:
+                if self._throttled.get(parsed.key_id) is entry:
+                    del self._throttled[parsed.key_id]
+            return 0
+        if entry.secret_hash is not None and tokens.is_legacy_hash(entry.secret_hash):
+            # As the full path does: no costly argon2 check while the key id is throttled.
+            return wait
+        if entry.secret_hash is not None and entry.environment == parsed.environment:
+            if tokens.verify_secret(entry.secret_hash, parsed.secret, self.pepper):
+                return 0
+        else:
+            # The same HMAC as a real check, so timing does not tell which key ids exist.
+            tokens.verify_secret(self._dummy_hash, parsed.secret, self.pepper)
+        self.failures.put(presented, 0)
+        return wait
 
     def _check_secret(self, row, secret: str) -> bool:
         """Check the secret against the row's hash; move a legacy hash to the keyed hash."""

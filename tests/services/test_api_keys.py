@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from portal.core import api_key_tokens as tokens
 from portal.extensions import db
@@ -284,3 +285,80 @@ def test_a_legacy_argon2_key_still_works_and_is_moved_to_the_keyed_hash() -> Non
     assert worker().authenticate(new.plaintext).id == row.id
     db.session.expire_all()
     assert api_keys.get_api_key(row.id).secret_hash.startswith("hmac-sha256$")
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Record the SQL statements that the test runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)
+
+
+def throttle_key_id(authenticator: ApiKeyAuthenticator, plaintext: str) -> int:
+    """Spend the key id's failure limit from many clients; return the last Retry-After."""
+    for n in range(11):
+        try:
+            authenticator.authenticate(wrong_secret_of(plaintext, n), f"10.0.0.{n}")
+        except ApiKeyThrottled as error:
+            return error.retry_after
+        except ApiKeyRejected:
+            pass
+    raise AssertionError("the key id was never throttled")
+
+
+@pytest.mark.services
+def test_a_throttled_key_id_refuses_new_wrong_secrets_without_reading_the_database(
+    statements: list[str],
+) -> None:
+    new = factories.make_api_key()
+    authenticator = worker()
+    retry_after = throttle_key_id(authenticator, new.plaintext)
+    statements.clear()
+    for n in range(20, 30):
+        with pytest.raises(ApiKeyThrottled) as refused:
+            authenticator.authenticate(wrong_secret_of(new.plaintext, n), f"10.0.1.{n}")
+        assert 0 < refused.value.retry_after <= retry_after
+    assert statements == []
+    # The same wrong key again is remembered as failed, as on the full path.
+    with pytest.raises(ApiKeyRejected):
+        authenticator.authenticate(wrong_secret_of(new.plaintext, 20), "10.0.1.20")
+    # A re-prefixed key (the other environment) is a wrong key too.
+    other = "ptl_live_" + new.plaintext.removeprefix("ptl_test_")[: -tokens.CHECKSUM_LENGTH]
+    with pytest.raises(ApiKeyThrottled):
+        authenticator.authenticate(other + tokens._checksum(other), "10.0.1.99")
+    assert statements == []
+    # The owner's key takes the full path: the row is read again, and the owner gets in.
+    assert authenticator.authenticate(new.plaintext, "10.0.2.1").id == new.api_key.id
+    assert statements
+
+
+@pytest.mark.services
+def test_a_throttled_key_id_deleted_meanwhile_refuses_its_own_key() -> None:
+    new = factories.make_api_key()
+    authenticator = worker()
+    throttle_key_id(authenticator, new.plaintext)
+    api_keys.delete_api_key(ACTOR, api_keys.get_api_key(new.api_key.id))
+    # Remembered as it was, the row matches: the full path reads it again and finds it gone.
+    with pytest.raises(ApiKeyThrottled):
+        authenticator.authenticate(new.plaintext, "10.0.2.1")
+
+
+@pytest.mark.services
+def test_an_unknown_key_id_past_its_limit_is_refused_without_reading_the_database(
+    statements: list[str],
+) -> None:
+    new = factories.make_api_key()
+    authenticator = worker()
+    unknown = new.plaintext[:9] + "Zz" * 6 + new.plaintext[21 : -tokens.CHECKSUM_LENGTH]
+    unknown += tokens._checksum(unknown)
+    throttle_key_id(authenticator, unknown)
+    statements.clear()
+    with pytest.raises(ApiKeyThrottled):
+        authenticator.authenticate(wrong_secret_of(unknown, 40), "10.0.3.1")
+    assert statements == []
