@@ -348,6 +348,7 @@ def main() -> None:
                     )
                 )
             )
+            cpu_before_attack = workers_cpu_seconds(process.pid)
             attacker.start()
             peak = [rss_before]
             sampler = threading.Thread(
@@ -358,6 +359,7 @@ def main() -> None:
             time.sleep(1)  # let the attack reach full speed before measuring
             under = latencies(port, args.attack_seconds - 2)
             attacker.join()
+            attack_cpu = workers_cpu_seconds(process.pid) - cpu_before_attack
             sampler.join()
             rss_after = peak[0]
         finally:
@@ -389,6 +391,12 @@ def main() -> None:
         f"{f', paced to {args.attack_rate:g} req/s' if args.attack_rate else ', flooding'}: "
         f"{results['rps']:.0f} req/s "
         f"({statuses})"
+    )
+    answered = sum(results["statuses"].values())
+    print(
+        f"workers' CPU during the attack: {attack_cpu / args.attack_seconds:.2f} cores, "
+        f"{attack_cpu / max(1, answered + len(under)) * 1e6:.0f} us per answer "
+        "(the attack's and the probe's)"
     )
     print(
         f"/healthz p50 idle {p50(idle):.2f} ms ({len(idle)} requests), under attack "
