@@ -85,8 +85,8 @@ from tests.support.fake_stripe import FakeStripe
 ADMIN = "bench@example.com"
 PASSWORD = "benchmark password 123"
 ACTOR = Actor.system("benchmark")
-# Another helper's scripts join the table when they take --json; these are their arguments in a
-# full run and in --quick (sizes that keep the whole `make bench` under 10 minutes on 2 cores).
+# The other scripts' arguments in a full run and in --quick: sizes that keep the whole
+# `make bench` under 10 minutes on 2 cores. An option a script does not declare is left out.
 SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "transactions.py": (
         ["--requests", "600", "--rounds", "5", "--deliveries", "300", "--report-rows", "20000"],
@@ -195,14 +195,14 @@ def seed(env: dict[str, str], customers: int, connections: int) -> Seeded:
         integration_id = db.session.scalar(
             select(Connection.integration_id).where(Connection.public_id == first)
         )
-        middle = customers_list_ids(customers)
+        terms = search_terms(customers)
         db.session.remove()
         db.engine.dispose()
-    return Seeded(new.plaintext, first, merchant, integration_id, stripe, *middle)
+    return Seeded(new.plaintext, first, merchant, integration_id, stripe, *terms)
 
 
-def customers_list_ids(customers: int) -> tuple[str, str]:
-    """Return an id prefix of a customer in the middle and a rare term (one name's number)."""
+def search_terms(customers: int) -> tuple[str, str]:
+    """Return the id prefix of a customer in the middle, and a term only one name holds."""
     public_id = db.session.scalar(select(Customer.public_id).where(Customer.id == customers // 2))
     # customers_list.seed names customers "<Word> <Word> <index:06d>": one row has this number.
     return public_id[:9], f"{customers - 7:06d}"
@@ -329,8 +329,8 @@ def flatten(value, prefix: str = "") -> list[tuple[str, object]]:
     return [(prefix, value)]
 
 
-def measure(args, folder: Path, fake: FakeStripe) -> tuple[list[Row], list[str]]:
-    """Seed, serve both apps, load every pair and return the rows and notes."""
+def measure(args, folder: Path, fake: FakeStripe) -> list[Row]:
+    """Seed, serve both apps, measure every case and return the table's rows."""
     env = settings(folder, fake.base_url)
     seeded = seed(env, args.customers, args.connections)
     admin_env = {"BENCH_DATABASE_URL": env["DATABASE_URL"]}
@@ -462,7 +462,7 @@ def measure(args, folder: Path, fake: FakeStripe) -> tuple[list[Row], list[str]]
             f"medians of {args.startups} alternate starts",
         )
     )
-    return rows, []
+    return rows
 
 
 def bytes_row(case: str, part: int, full: int) -> Row:
@@ -501,7 +501,8 @@ def main() -> None:
     began = time.perf_counter()
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp, FakeStripe() as fake:
-        rows, notes = measure(args, Path(tmp), fake)
+        rows = measure(args, Path(tmp), fake)
+    notes = []
     if not args.no_scripts:
         for name in scripts():
             full, small = SCRIPTS.get(name, ([], []))
