@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-services browser screenshots bench lint format clean
+.PHONY: run test test-services test-nodes browser screenshots bench lint format clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ test: $(VENV)/.installed-test browser
 test-services: $(VENV)/.installed-test
 	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(BIN)/python -m pytest -q -m services
+
+# Two gunicorn nodes and two job workers in production mode on one PostgreSQL and one Redis
+# (the same databases as test-services: the schema is dropped, the Redis database emptied).
+test-nodes: $(VENV)/.installed-test
+	TEST_DATABASE_URL=$(TEST_PG_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/python -m pytest -q -m nodes tests/nodes
 
 # PNGs of the main pages at 1440 and 390 px for README.md, from a seeded temporary database.
 screenshots: $(VENV)/.installed-test browser

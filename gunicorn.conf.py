@@ -41,3 +41,7 @@ def child_exit(server, worker):
 # On SIGTERM a worker stops accepting connections and finishes the requests it has; after this
 # many seconds the rest are cut. Keep it above the slowest request (Stripe's deadline is 10 s).
 graceful_timeout = 30
+# A worker process that gives no sign of life for this long is killed and replaced (gunicorn's
+# default, written down). With threads, one slow request does not stop the heartbeat; without
+# them (sync workers) a request longer than this is cut.
+timeout = 30

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from portal.models.search import include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -96,6 +98,8 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    # The search tables and indexes of migration 0008 are not in the models.
+    conf_args.setdefault("include_object", include_object)
     # SQLite alters tables by copying them; batch mode generates that.
     conf_args.setdefault("render_as_batch", True)
 

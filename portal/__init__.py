@@ -19,7 +19,7 @@ from portal.auto_retries.views import bp as auto_retries_bp
 from portal.companies.views import bp as companies_bp
 from portal.connect.views import bp as connect_bp
 from portal.core import database, passwords
-from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.extensions import csrf, db, limiter, login_manager
 from portal.external_integrations.views import bp as external_integrations_bp
 from portal.flexcharge.views import bp as flexcharge_bp
 from portal.flexcharge_webhooks.views import bp as flexcharge_webhooks_bp
@@ -70,6 +70,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.from_mapping(config.load(app.instance_path, overrides))
+    check_production(app)
     check_secrets(app)
     register_extensions(app)
     register_services(app)
@@ -80,6 +81,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def check_production(app: Flask) -> None:
+    """In production mode, refuse to start without what several nodes need, naming it all."""
+    mode = app.config["PORTAL_ENV"]
+    if mode not in (config.DEVELOPMENT, config.PRODUCTION):
+        raise RuntimeError(f"PORTAL_ENV must be {config.DEVELOPMENT!r} or {config.PRODUCTION!r}.")
+    problems = config.production_problems(app.config) if mode == config.PRODUCTION else []
+    if problems:
+        raise RuntimeError(
+            "PORTAL_ENV=production, but these settings are missing or unfit: "
+            + "; ".join(problems)
+            + '. See README.md, "Production set-up".'
+        )
 
 
 def check_secrets(app: Flask) -> None:
@@ -97,7 +112,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the database, migrations, sign-in, CSRF and rate limiting to the app."""
     db.init_app(app)
     database.configure_engine_events()
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    cli.defer_migrations(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     loader.configure(login_manager)
     csrf.init_app(app)

@@ -6,8 +6,10 @@ import logging
 import sys
 
 import click
+import prometheus_client
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_sqlalchemy import SQLAlchemy
 from pydantic import ValidationError
 
 from portal.jobs import job_queue
@@ -19,6 +21,9 @@ from portal.services.errors import DomainError
 from portal.services.secrets import rotate_secrets
 from portal.services.setup import create_user_from_cli
 from portal.web.registry import secret_box
+
+#: Seconds a worker told to stop lets its running jobs finish (gunicorn's graceful_timeout too).
+SHUTDOWN_TIMEOUT = 30.0
 
 
 def read_password() -> str:
@@ -79,8 +84,33 @@ def verify_audit_command() -> None:
     show_default=True,
     help="Also run the periodic re-enqueue of stale deliveries (one worker needs it).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics (jobs, outbound calls) on this port.",
+)
+@click.option(
+    "--metrics-bind",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics port listens on (0.0.0.0 for a scraper on another host).",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(min=0),
+    default=SHUTDOWN_TIMEOUT,
+    show_default=True,
+    help="On SIGTERM, seconds to let running jobs finish before leaving them to the lease.",
+)
 @with_appcontext
-def worker_command(threads: int, periodic: bool) -> None:
+def worker_command(
+    threads: int,
+    periodic: bool,
+    metrics_port: int | None,
+    metrics_bind: str,
+    shutdown_timeout: float,
+) -> None:
     """Run a background worker: deliveries to FlexCharge and the periodic re-enqueue."""
     # Huey reports each job it runs (task name and id only: jobs carry delivery ids).
     logging.basicConfig(
@@ -92,8 +122,74 @@ def worker_command(threads: int, periodic: bool) -> None:
         periodic=periodic,
         # An idle worker looks for new jobs at least once a second.
         max_delay=1.0,
+        # Huey stops at once on SIGTERM by default, cutting a delivery mid-call. SIGTERM (what
+        # systemd, Docker and honcho send) now lets running jobs finish, then exits 0; a second
+        # SIGTERM, or SIGINT, stops at once. A job cut short keeps its claim until the lease
+        # ends, and the periodic task enqueues it again.
+        graceful_signal="TERM",
+        shutdown_timeout=shutdown_timeout,
     )
+    if metrics_port is not None:
+        # A thread of this process serves what its jobs counted (prometheus_client's server).
+        prometheus_client.start_http_server(metrics_port, addr=metrics_bind)
     consumer.run()
+
+
+# Flask-Migrate imports alembic, mako and pygments: 0.1 s and 12 MB in every web worker
+# (benchmarks/startup.py) for code that only migrations run. The web app never imports it;
+# `flask db ...` and code that migrates (the tests' and benchmarks' `flask_migrate.upgrade()`)
+# bind it on first use.
+class MigrationCommands(click.Group):
+    """`flask db ...`: Flask-Migrate's command group, imported when the CLI reads it."""
+
+    def load(self) -> None:
+        """Take Flask-Migrate's options, callback and commands (once)."""
+        if not self.commands:
+            group = flask_migrate_commands()
+            self.params, self.callback, self.commands = group.params, group.callback, group.commands
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """Return Flask-Migrate's options (`--directory`, `--x-arg`)."""
+        self.load()
+        return super().get_params(ctx)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Name Flask-Migrate's commands."""
+        self.load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Return one of Flask-Migrate's commands."""
+        self.load()
+        return super().get_command(ctx, name)
+
+
+def flask_migrate_commands() -> click.Group:
+    """Return Flask-Migrate's `db` command group."""
+    from flask_migrate.cli import db  # deferred: see MigrationCommands
+
+    return db
+
+
+class DeferredMigrate:
+    """Flask-Migrate's entry in `app.extensions`, bound to the app when first read."""
+
+    def __init__(self, app: Flask, db: SQLAlchemy, directory: str) -> None:
+        """Remember what Flask-Migrate will need."""
+        self.app, self.db, self.directory = app, db, directory
+
+    def __getattr__(self, name: str):
+        """Bind Flask-Migrate (it replaces this entry with its own), then read from it."""
+        from flask_migrate import Migrate  # deferred: see MigrationCommands
+
+        Migrate(self.app, self.db, directory=self.directory)
+        return getattr(self.app.extensions["migrate"], name)
+
+
+def defer_migrations(app: Flask, db: SQLAlchemy, directory: str) -> None:
+    """Offer `flask db ...` and Flask-Migrate's functions without importing them now."""
+    app.extensions["migrate"] = DeferredMigrate(app, db, directory)
+    app.cli.add_command(MigrationCommands("db", help="Perform database migrations."))
 
 
 def register(app: Flask) -> None:

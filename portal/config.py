@@ -8,6 +8,7 @@ from typing import Any
 
 # Environment variable -> (config key, parser). Documented in README.md.
 ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
+    "PORTAL_ENV": ("PORTAL_ENV", lambda v: v.strip().lower()),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "PORTAL_SECRET_KEY": ("SECRET_KEY", str),
     "PORTAL_ENCRYPTION_KEYS": ("ENCRYPTION_KEYS", str),
@@ -47,6 +48,18 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_DELIVERY_STALE_SECONDS": ("DELIVERY_STALE_SECONDS", float),
 }
 
+DEVELOPMENT = "development"
+PRODUCTION = "production"
+#: Redis URLs of the rate-limit storage (limits) and of the job queue's store (Huey).
+LIMITS_REDIS_SCHEMES = (
+    "redis://",
+    "rediss://",
+    "redis+unix://",
+    "redis+sentinel://",
+    "redis+cluster://",
+)
+JOBS_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
 ENCRYPTION_KEYS_FILE = "encryption_keys"
 API_KEY_PEPPER_FILE = "api_key_pepper"
@@ -61,6 +74,8 @@ INSTANCE_SECRETS = {
 def defaults(instance_path: str) -> dict[str, Any]:
     """Return the built-in defaults, which suit `make run` on one machine."""
     return {
+        # "production" refuses to start without the settings several nodes need (README).
+        "PORTAL_ENV": DEVELOPMENT,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(instance_path) / 'portal.db'}",
         "SECRET_KEY": None,
         "ENCRYPTION_KEYS": None,
@@ -81,7 +96,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": False,
         "SESSION_COOKIE_NAME": "portal_session",
         "REMEMBER_COOKIE_DURATION": 0,
-        "TRUSTED_PROXIES": 0,
+        # None: not configured (no proxy trusted); production wants a number, 0 included.
+        "TRUSTED_PROXIES": None,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
         "STRIPE_API_BASE": "https://api.stripe.com",
         "STRIPE_TIMEOUT": 5.0,
@@ -197,10 +213,18 @@ def engine_options(url: str, settings: dict[str, Any] | None = None) -> dict[str
 def load(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
     """Merge defaults, instance files, environment and overrides, in rising precedence."""
     settings = defaults(instance_path)
-    settings.update(from_instance_files(instance_path))
-    settings.update(from_environment(os.environ))
+    environment = from_environment(os.environ)
+    overrides = overrides or {}
+    mode = overrides.get("PORTAL_ENV", environment.get("PORTAL_ENV", DEVELOPMENT))
+    if mode == PRODUCTION:
+        # Secrets in one node's instance folder would differ from the next node's: production
+        # takes them from the environment only, and logs JSON lines for the log collector.
+        settings["LOG_FORMAT"] = "json"
+    else:
+        settings.update(from_instance_files(instance_path))
+    settings.update(environment)
     # Explicit overrides (tests, embedding) win so an ambient shell cannot change them.
-    settings.update(overrides or {})
+    settings.update(overrides)
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         settings["SQLALCHEMY_DATABASE_URI"]
     )
@@ -209,3 +233,25 @@ def load(instance_path: str, overrides: dict[str, Any] | None) -> dict[str, Any]
             settings["SQLALCHEMY_DATABASE_URI"], settings
         )
     return settings
+
+
+def production_problems(settings: dict[str, Any]) -> list[str]:
+    """Name every setting production needs that is missing or unfit (empty when all is well).
+
+    Several nodes share everything through PostgreSQL and Redis, and take their secrets from
+    the environment; values are never quoted, as URLs may hold passwords.
+    """
+    problems = []
+    if not settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        problems.append("DATABASE_URL (a postgresql:// URL)")
+    if not str(settings["RATELIMIT_STORAGE_URI"]).startswith(LIMITS_REDIS_SCHEMES):
+        problems.append("RATELIMIT_STORAGE_URI (a redis:// URL)")
+    if not str(settings["JOBS_STORE"]).startswith(JOBS_REDIS_SCHEMES):
+        problems.append("PORTAL_JOBS_STORE (a redis:// URL)")
+    for key in INSTANCE_SECRETS:
+        if not settings.get(key):
+            problems.append(f"PORTAL_{key} (from the environment: instance files are not read)")
+    proxies = settings["TRUSTED_PROXIES"]
+    if proxies is None or proxies < 0:
+        problems.append("PORTAL_TRUSTED_PROXIES (the number of proxies in front, 0 for none)")
+    return problems

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+from sqlalchemy import select, text
+
+from portal import create_app
 from portal.core import passwords
 from portal.extensions import db
 from portal.models import Company, User
+from tests.support.apps import overrides
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_create_user_reads_the_password_from_stdin(app, runner) -> None:
@@ -42,3 +52,47 @@ def test_create_user_reads_one_line_from_a_pipe_and_checks_the_email(app, runner
     with app.app_context():
         user = db.session.scalar(select(User))
         assert passwords.verify_password(user.password_hash, secret)
+
+
+# The web app's start: what `gunicorn wsgi:app` imports, in a process of its own.
+WEB_START = """
+import json, sys
+import wsgi
+from portal.core import passwords
+loaded = sorted({name.split(".")[0] for name in sys.modules})
+print(json.dumps({"loaded": loaded, "stand_in_made": passwords._dummy_hash is not None}))
+"""
+
+
+def test_the_web_app_imports_no_migration_or_rare_page_library(tmp_path) -> None:
+    """`gunicorn wsgi:app` loads neither alembic nor Flask-Migrate nor markdown-it, and
+    makes no password hash, at start: they cost every worker time and memory."""
+    env = {
+        **os.environ,
+        **{f"PORTAL_{key}": value for key, value in overrides("").items() if "KEY" in key},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+        "PORTAL_JOBS_STORE": f"sqlite:///{tmp_path / 'jobs.db'}",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    answer = subprocess.run(
+        [sys.executable, "-c", WEB_START],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    started = json.loads(answer.stdout.splitlines()[-1])
+    assert {"alembic", "flask_migrate", "mako", "markdown_it"}.isdisjoint(started["loaded"])
+    assert "portal" in started["loaded"]
+    assert started["stand_in_made"] is False
+
+
+def test_flask_db_upgrade_migrates_a_new_database(tmp_path) -> None:
+    """`flask db upgrade` still works, Flask-Migrate bound when the command is looked up."""
+    app = create_app(overrides(f"sqlite:///{tmp_path / 'new.db'}"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM alembic_version")) == 1

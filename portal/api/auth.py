@@ -11,13 +11,24 @@ from typing import TypeVar
 from flask import Response, current_app, g, request
 from limits import RateLimitItem, parse
 
-from portal.api.errors import INVALID_REQUEST, error_response, rate_limited, unauthorized
+from portal.api.errors import (
+    INVALID_REQUEST,
+    error_response,
+    is_api_request,
+    rate_limited,
+    unauthorized,
+)
 from portal.extensions import limiter
 from portal.services.api_keys import ApiKeyRejected, ApiKeyThrottled
 from portal.web.access import authenticates_itself
-from portal.web.registry import api_key_authenticator
+from portal.web.registry import api_key_authenticator, api_rate_limiter
 
 F = TypeVar("F", bound=Callable)
+
+# Flask-Limiter's limits (sign-in per address) are for pages. A request filter stops its
+# per-request work at once for the APIs, where `limiter.exempt` would still resolve the
+# endpoint's limits first; the APIs count their own limit per key, below.
+limiter.request_filter(is_api_request)
 
 
 def presented_key() -> str | None:
@@ -46,21 +57,22 @@ def _parsed(limit: str) -> RateLimitItem:
 def _over_limit(key_id: int) -> Response | None:
     """Count the request against its key's budget; return the 429 answer when it is spent.
 
-    One bucket per key across every API endpoint, in Flask-Limiter's own strategy and storage
-    (RATELIMIT_STORAGE_URI: Redis in production). It is counted after authentication, so a
-    stranger who knows a key's public id cannot spend its budget with made-up secrets. The
-    strategy is called directly rather than through `@limiter.limit`: the decorator's
-    per-request bookkeeping cost about as much CPU as the rest of a getConnector request,
-    and the budget is one storage round trip either way.
+    One fixed window per key across every API endpoint, in the rate-limit storage
+    (RATELIMIT_STORAGE_URI: Redis in production, one round trip a request; see
+    `portal.core.rate_limits`). It is counted after authentication, so a stranger who knows a
+    key's public id cannot spend its budget with made-up secrets. The strategy is called
+    directly rather than through `@limiter.limit`: the decorator's per-request bookkeeping
+    cost about as much CPU as the rest of a getConnector request.
     """
     if not limiter.enabled:
         return None
     item = _parsed(current_app.config["API_RATE_LIMIT"])
     identity = (current_app.config["RATELIMIT_KEY_PREFIX"], "api-key", str(key_id))
     g.api_rate_limit = item
-    if limiter.limiter.hit(item, *identity):
+    counter = api_rate_limiter()
+    if counter.hit(item, *identity):
         return None
-    reset_at = limiter.limiter.get_window_stats(item, *identity).reset_time
+    reset_at = counter.get_window_stats(item, *identity).reset_time
     # The storage rounds the reset up to a second: never promise more than the window.
     seconds = max(1, min(item.get_expiry(), math.ceil(reset_at - time.time())))
     response = rate_limited(seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from portal.api import auth
 from portal.extensions import csrf, limiter
@@ -15,6 +15,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 # Its limit is per API key, counted by `auth.api_key_required` after authentication.
 limiter.exempt(bp)
+
+
+@bp.before_request
+def limit_body_size() -> None:
+    """Refuse bodies larger than the API takes (413) before reading them."""
+    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
 
 
 @bp.after_request

@@ -22,6 +22,8 @@ from typing import Any
 
 import requests
 
+from portal.core.metrics import observe_outbound
+
 logger = logging.getLogger(__name__)
 # urllib3 logs each request line at DEBUG, query string included, and /tokenize carries the
 # Tokenization key there (reference A.4): its debug lines never reach a log.
@@ -35,6 +37,8 @@ _CHUNK = 16_384
 #: 4xx answers worth another attempt: expired token, idempotent request in progress, throttled.
 RETRYABLE_STATUSES = frozenset({401, 409, 429})
 
+#: The provider label of FlexCharge's calls in /metrics (Stripe's is "stripe").
+PROVIDER = "flexcharge"
 ENVIRONMENT_LABELS = {"sandbox": "FlexCharge Sandbox", "production": "FlexCharge Production"}
 
 
@@ -200,6 +204,8 @@ class FlexChargeClient:
             headers["Authorization"] = f"Bearer {token}"
         wait = min(self.timeout, self.deadline)
         status = None
+        # What /metrics records: the answer's status class, or how the call failed.
+        outcome = "error"
         try:
             response = self._session().post(
                 self.base(environment) + path,
@@ -213,16 +219,23 @@ class FlexChargeClient:
             status = response.status_code
             with response:
                 raw = _read_within(response, deadline)
+            outcome = f"{status // 100}xx"
         except DeadlineExceeded:
+            outcome = "deadline"
             raise FlexChargeError(
                 Failure.TIMEOUT, f"{where} did not answer within {self.deadline:g} s"
             ) from None
         except requests.RequestException as error:
-            raise _connection_failure(error, where, self.timeout) from None
+            failure = _connection_failure(error, where, self.timeout)
+            outcome = failure.failure.value
+            raise failure from None
         finally:
-            elapsed = (time.monotonic() - started) * 1000
+            elapsed = time.monotonic() - started
+            observe_outbound(PROVIDER, outcome, elapsed)
             # The path only: query strings may hold the Tokenization key.
-            logger.info("%s POST %s: %s in %.0f ms", where, path, status or "no answer", elapsed)
+            logger.info(
+                "%s POST %s: %s in %.0f ms", where, path, status or "no answer", elapsed * 1000
+            )
         return _answer(where, response.status_code, raw)
 
 

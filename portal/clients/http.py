@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from portal.core.metrics import OUTBOUND_FAILURES, OUTBOUND_SECONDS
+from portal.core.metrics import observe_outbound
 
 
 @dataclass(frozen=True)
@@ -84,24 +84,17 @@ def call(
     except (OSError, http.client.HTTPException) as error:
         elapsed = time.monotonic() - started
         failure = _explain(error, elapsed, connect_timeout, read_timeout, deadline)
-        _observe(provider, failure.kind, elapsed)
+        observe_outbound(provider, failure.kind, elapsed)
         raise failure from error
     finally:
         watchdog.cancel()
         connection.close()
     elapsed = time.monotonic() - started
     if elapsed > deadline:
-        _observe(provider, "deadline", elapsed)
+        observe_outbound(provider, "deadline", elapsed)
         raise OutboundError("deadline", f"no complete answer within {deadline:g} s")
-    _observe(provider, f"{answer.status // 100}xx", elapsed)
+    observe_outbound(provider, f"{answer.status // 100}xx", elapsed)
     return answer
-
-
-def _observe(provider: str, outcome: str, seconds: float) -> None:
-    """Time the call for /metrics, and count it as failed when it gave no answer."""
-    OUTBOUND_SECONDS.labels(provider=provider, outcome=outcome).observe(seconds)
-    if not outcome.endswith("xx"):
-        OUTBOUND_FAILURES.labels(provider=provider, kind=outcome).inc()
 
 
 def _explain(

@@ -73,6 +73,23 @@ def parse_terminals(value: str) -> list[dict[str, Any]]:
     return terminals
 
 
+def keep_terminal_references(
+    terminals: list[dict[str, Any]], stored: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    """Give each terminal the STAN and capture reference it has stored under the same id.
+
+    The form shows terminal ids only (the API never reads these two back), so an edit in the
+    browser must not wipe what a client set through the provisioning API.
+    """
+    references = {
+        terminal["terminal_id"]: {
+            name: terminal[name] for name in ("stan", "capture_reference") if name in terminal
+        }
+        for terminal in stored or []
+    }
+    return [{**references.get(terminal["terminal_id"], {}), **terminal} for terminal in terminals]
+
+
 def format_terminals(terminals: list[dict[str, Any]] | None) -> str:
     """Write terminals as lines, the disabled ones marked."""
     return "\n".join(
@@ -125,7 +142,9 @@ def connection_form(posted: MultiDict, connection: Connection | None = None) -> 
     }
     data["postback_format"] = values["postback_format"] or "inherit"
     data["disabled_transaction_types"] = values["disabled_transaction_types"]
-    data["terminals"] = parse_terminals(values["terminals"])
+    data["terminals"] = keep_terminal_references(
+        parse_terminals(values["terminals"]), connection.terminals if connection else None
+    )
     data["settings"] = parsed.get("settings", {})
     data["api_key"] = text(posted, "api_key")
     data["shared_secret"] = text(posted, "shared_secret")

@@ -41,3 +41,21 @@ def is_public_id(value: str, prefix: str) -> bool:
     if not isinstance(value, str):
         return False
     return re.fullmatch(re.escape(prefix) + _BODY, value) is not None
+
+
+def prefix_range(text: str, prefix: str) -> tuple[str, str] | None:
+    """Return the bounds [low, high) of the ids with that prefix that start with the text.
+
+    The text is upper-cased, so "me-12" finds ``ME-12...``. None when no such id can start with
+    it (it is not the beginning of ``ME-1234-...``), so a search for "acme" need not look at
+    ids at all. Ids compare as plain bytes, so the range is one seek on an index over them.
+    """
+    _check_prefix(prefix)
+    upper = text.upper()
+    shape = prefix + "".join("-" + "0" * GROUP_LENGTH for _ in range(GROUP_COUNT))
+    if not upper or len(upper) > len(shape):
+        return None
+    for typed, expected in zip(upper, shape, strict=False):
+        if not (typed == expected or (expected == "0" and typed in "0123456789")):
+            return None
+    return upper, upper[:-1] + chr(ord(upper[-1]) + 1)

@@ -10,7 +10,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.core.metrics import BacklogCollector
 from portal.extensions import csrf, db, limiter
+from portal.jobs import job_queue
+from portal.services import deliveries
 from portal.web import metrics_exposition
 from portal.web.access import ADMINS, authenticates_itself, public
 
@@ -55,4 +58,6 @@ def metrics():
             return current_app.login_manager.unauthorized()
         if not current_user.has_role(*ADMINS):
             abort(403)
-    return Response(metrics_exposition.render(), mimetype=CONTENT_TYPE_LATEST)
+    # Queue depth and backlog are read from the stores now: every node reports the same values.
+    backlog = BacklogCollector(job_queue().depth, deliveries.backlog)
+    return Response(metrics_exposition.render(backlog), mimetype=CONTENT_TYPE_LATEST)

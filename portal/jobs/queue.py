@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
+from portal import config
 from portal.jobs import tasks
 
 #: How often the periodic task looks for rows left pending or abandoned (Huey's finest grain).
@@ -22,7 +23,7 @@ REQUEUE_EVERY = crontab(minute="*")
 
 def make_huey(store: str, name: str) -> Huey:
     """Return a Huey instance on the configured store (sqlite:///path, redis://..., memory://)."""
-    if store.startswith(("redis://", "rediss://", "unix://")):
+    if store.startswith(config.JOBS_REDIS_SCHEMES):
         return RedisHuey(name, url=store, results=False)
     if store == "memory://":
         # Tests only: a store inside this process that the test drives itself.
@@ -59,13 +60,13 @@ class JobQueue:
         """Register the portal's tasks; each runs inside an app context."""
         app = self.app
 
-        @huey.task(name="flexcharge.deliver")
+        @huey.task(name=tasks.DELIVER)
         def deliver(delivery_id: int) -> None:
             """Deliver one outbox row."""
             with app.app_context():
                 tasks.deliver(self, delivery_id)
 
-        @huey.periodic_task(REQUEUE_EVERY, name="flexcharge.requeue_stale")
+        @huey.periodic_task(REQUEUE_EVERY, name=tasks.REQUEUE_STALE)
         def requeue_stale() -> None:
             """Enqueue rows left pending too long and rows whose worker died."""
             with app.app_context():
@@ -83,6 +84,11 @@ class JobQueue:
     def requeue_task(self):
         """Return the periodic task that re-enqueues stale rows."""
         return self.huey and self._requeue_stale
+
+    def depth(self) -> dict[str, int]:
+        """Count the jobs waiting in the store: queued (due now) and scheduled (retries)."""
+        huey = self.huey
+        return {"queued": huey.pending_count(), "scheduled": huey.scheduled_count()}
 
     def enqueue_delivery(self, delivery_id: int, delay: float | None = None) -> None:
         """Enqueue the delivery of an outbox row, now or after `delay` seconds."""

@@ -252,7 +252,10 @@ OBJECT_NAMES = {
     "Company": "Company",
     "Connection": "Connection",
     "Customer": "Customer",
+    "Delivery": "FlexCharge delivery",
     "ExternalIntegration": "External integration",
+    "FlexCharge": "FlexCharge merchant",
+    "FlexChargeSite": "FlexCharge site",
     "Flow": "Flow",
     "Integration": "Integration",
     "User": "User",
@@ -267,6 +270,9 @@ ACTION_NAMES = {
     "user.change_password": "Password changed",
     "api_key.generate": "API key generated",
     "auto_retry.add": "Auto-retry added",
+    "flexcharge.profiles": "FlexCharge profiles changed",
+    "flexcharge.credentials": "FlexCharge credentials saved",
+    "flexcharge.webhook": "FlexCharge webhook received",
 }
 VERBS = {
     "create": "added",
@@ -277,6 +283,9 @@ VERBS = {
     "delete": "deleted",
     "activate": "activated",
     "deactivate": "deactivated",
+    "enable": "switched on",
+    "disable": "switched off",
+    "retry": "retried",
     "verify": "key verified",
 }
 #: Actions whose changes record values as they were set, not [before, after] pairs.
@@ -291,8 +300,9 @@ SPELLINGS = {"api": "API", "flexcharge": "FlexCharge", "flexpay": "FlexPay", "id
 
 
 def humanize(code: str) -> str:
-    """Turn a code ("api_key", "ExternalIntegration") into words ("API key")."""
-    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in code).replace("_", " ")
+    """Turn a code ("api_key", "flexcharge.site", "ExternalIntegration") into words ("API key")."""
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in code)
+    spaced = spaced.replace("_", " ").replace(".", " ")
     words = [SPELLINGS.get(word, word) for word in spaced.split()]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
@@ -307,7 +317,10 @@ def action_name(
     action: str, changes: dict[str, Any] | None = None, providers: dict[str, str] | None = None
 ) -> str:
     """Name an action for people: "Stripe integration added", "API key deleted"."""
-    subject, _, verb = action.partition(".")
+    # The verb is the last part: "flexcharge.site.enable" is the FlexCharge site, switched on.
+    subject, _, verb = action.rpartition(".")
+    if not subject:
+        return humanize(action)
     provider = (changes or {}).get("provider") if subject == "external_integration" else None
     if isinstance(provider, str) and provider:
         label = (providers or {}).get(provider) or humanize(provider)

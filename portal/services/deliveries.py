@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from portal.clients.flexcharge import FlexChargeError
 from portal.extensions import db
@@ -254,6 +254,24 @@ def requeue_stale(policy: DeliveryPolicy, schedule: Schedule, now: datetime | No
     if found:
         logger.info("re-enqueued %d delivery row(s) left pending or abandoned", len(found))
     return len(found)
+
+
+def backlog() -> dict[str, int]:
+    """Count deliveries not yet delivered, by state (every state named, zero included)."""
+    waiting = [
+        DeliveryState.PENDING.value,
+        DeliveryState.IN_PROGRESS.value,
+        DeliveryState.FAILED.value,
+    ]
+    # Served by the (state, next_attempt_at) index; delivered rows are never counted.
+    rows = db.session.execute(
+        select(Delivery.state, func.count())
+        .where(Delivery.state.in_(waiting))
+        .group_by(Delivery.state)
+    ).all()
+    counts = dict.fromkeys(waiting, 0)
+    counts.update({state: count for state, count in rows})
+    return counts
 
 
 def failed_deliveries(customer_id: int | None = None, limit: int = 50) -> list[Delivery]:

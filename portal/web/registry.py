@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from portal.clients.flexcharge import FlexChargeClient
 from portal.clients.stripe import StripeClient
 from portal.core.crypto import SecretBox, parse_keys
+from portal.core.rate_limits import InProcessFixedWindow, fixed_window
 from portal.core.throttle import LoginThrottle
 from portal.services.api_keys import ApiKeyAuthenticator, FailureLimits
 from portal.services.flexcharge_access import DeliveryPolicy, FlexCharge
@@ -27,12 +28,13 @@ EXTENSION = "portal.collaborators"
 
 @dataclass(frozen=True)
 class Collaborators:
-    """What the app builds once: the secret box, the throttle, the key check, the providers,
-    and FlexCharge's client with its delivery policy."""
+    """What the app builds once: the secret box, the throttle, the key check, the API's
+    per-key limit, the providers, and FlexCharge's client with its delivery policy."""
 
     secret_box: SecretBox
     login_throttle: LoginThrottle
     api_key_authenticator: ApiKeyAuthenticator
+    api_rate_limiter: RateLimiter | InProcessFixedWindow
     providers: Mapping[str, Provider]
     flexcharge: FlexCharge
 
@@ -60,8 +62,10 @@ def build_flexcharge(config: Mapping, box: SecretBox) -> FlexCharge:
 
 def build(config: Mapping) -> Collaborators:
     """Build every collaborator from the app's configuration."""
-    # One connection (pool) to the shared limit storage: Redis in production.
-    storage = storage_from_string(config["RATELIMIT_STORAGE_URI"])
+    # One connection (pool) to the shared limit storage: Redis in production. The options are
+    # Flask-Limiter's setting, so both of the app's pools are configured alike.
+    uri = config["RATELIMIT_STORAGE_URI"]
+    storage = storage_from_string(uri, **config.get("RATELIMIT_STORAGE_OPTIONS", {}))
     box = SecretBox(parse_keys(config["ENCRYPTION_KEYS"]))
     return Collaborators(
         secret_box=box,
@@ -84,6 +88,7 @@ def build(config: Mapping) -> Collaborators:
             cache_size=config["API_KEY_CACHE_SIZE"],
             last_used_interval=config["API_KEY_LAST_USED_INTERVAL"],
         ),
+        api_rate_limiter=fixed_window(uri, storage),
         providers=build_providers(
             StripeClient(
                 config["STRIPE_API_BASE"], config["STRIPE_TIMEOUT"], config["STRIPE_DEADLINE"]
@@ -116,6 +121,11 @@ def login_throttle() -> LoginThrottle:
 def api_key_authenticator() -> ApiKeyAuthenticator:
     """Return the API-key authenticator with its per-process cache of verified keys."""
     return collaborators().api_key_authenticator
+
+
+def api_rate_limiter() -> RateLimiter | InProcessFixedWindow:
+    """Return the fixed-window strategy that counts each API key's requests."""
+    return collaborators().api_rate_limiter
 
 
 def providers() -> Mapping[str, Provider]:

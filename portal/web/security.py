@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, request
+from flask.sessions import NullSession, SecureCookieSessionInterface, SessionMixin
+
+from portal.api.errors import API_PREFIX
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -26,8 +28,30 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+class NoSession(NullSession):
+    """The session of an API request: empty, never saved, and writing to it is a mistake."""
+
+    def _fail(self, *args, **kwargs):
+        """Refuse: the APIs authenticate every request by key or signature, never by cookie."""
+        raise RuntimeError("API requests have no session: they authenticate by key or signature")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+
+
 class SessionInterface(SecureCookieSessionInterface):
-    """The signed cookie session: Secure over HTTPS, and then named with the __Host- prefix."""
+    """The signed cookie session: Secure over HTTPS, and then named with the __Host- prefix.
+
+    Requests to the JSON APIs and webhooks (under /api/) get none: their cookie is not read
+    (nor its signature checked), and their answers set no cookie and send no `Vary: Cookie`.
+    """
+
+    null_session_class = NoSession
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Read the signed cookie, except for API requests (by path: routing comes later)."""
+        if request.path.startswith(API_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Mark the cookie Secure when configured or when served over HTTPS."""

@@ -9,6 +9,7 @@ from portal.core.public_ids import (
     CUSTOMER_PREFIX,
     is_public_id,
     new_public_id,
+    prefix_range,
 )
 
 SEED_CUSTOMER_ID = "ME-1234-1234-1234-1234-1234-1234"
@@ -73,3 +74,29 @@ def test_is_public_id_refuses_non_strings() -> None:
     """Answer False rather than raise for values of the wrong type."""
     assert not is_public_id(None, CONNECTION_PREFIX)  # type: ignore[arg-type]
     assert not is_public_id(1234, CONNECTION_PREFIX)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "bounds"),
+    [
+        ("M", ("M", "N")),
+        ("me", ("ME", "MF")),
+        ("me-12", ("ME-12", "ME-13")),
+        ("ME-1234-1", ("ME-1234-1", "ME-1234-2")),
+        (SEED_CUSTOMER_ID.lower(), (SEED_CUSTOMER_ID, SEED_CUSTOMER_ID[:-1] + "5")),
+    ],
+)
+def test_prefix_range_bounds_the_ids_that_start_with_the_text(text, bounds) -> None:
+    """Give [low, high): every id starting with the text, upper-cased, and no other."""
+    assert prefix_range(text, CUSTOMER_PREFIX) == bounds
+    low, high = bounds
+    assert low <= SEED_CUSTOMER_ID < high
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "acme", "CO-1", "ME1", "ME-12345", "ME-١٢", " ME", "ME-1%", SEED_CUSTOMER_ID + "0"],
+)
+def test_prefix_range_is_none_when_no_id_can_start_with_the_text(text) -> None:
+    """Say None for text that no customer id begins with, so no index need be read."""
+    assert prefix_range(text, CUSTOMER_PREFIX) is None

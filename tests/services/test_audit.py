@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from sqlalchemy import text
@@ -161,10 +164,28 @@ def test_actions_objects_and_outcomes_are_named_for_people() -> None:
     assert audit.action_name("auth.sign_in") == "Sign-in"
     # A new feature's codes read well before anyone names them here.
     assert audit.action_name("flexcharge_profile.switch_off") == "FlexCharge profile switch off"
+    assert audit.action_name("flexcharge.site.disable") == "FlexCharge site switched off"
+    assert audit.action_name("flexcharge.delivery.retry") == "FlexCharge delivery retried"
+    assert audit.action_name("odd") == "Odd"
     assert audit.object_name("ExternalIntegration") == "External integration"
+    assert audit.object_name("FlexChargeSite") == "FlexCharge site"
     assert audit.object_name("ApiKey") == "API key"
     assert audit.outcome_name("failure") == ("Failed", "danger")
     assert audit.outcome_name("odd_thing") == ("Odd thing", "neutral")
+
+
+def test_every_action_the_portal_records_reads_as_words() -> None:
+    """No dotted code written in the services shows its dots or underscores to people."""
+    services = Path(audit.__file__).resolve().parent
+    codes = {
+        match.group(1)
+        for source in services.glob("*.py")
+        for match in re.finditer(r'"([a-z_]+(?:\.[a-z_]+)+)"', source.read_text())
+    }
+    assert {"flexcharge.site.create", "flexcharge.delivery.retry", "api_key.generate"} <= codes
+    for code in codes:
+        name = audit.action_name(code)
+        assert "." not in name and "_" not in name, (code, name)
 
 
 def test_changes_read_as_before_and_after_with_plain_values() -> None:

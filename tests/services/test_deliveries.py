@@ -14,20 +14,17 @@ from portal.extensions import db
 from portal.jobs import job_queue
 from portal.models import AuditEvent, Delivery
 from portal.models.base import utcnow
-from portal.schemas.transactions import TransactionInput
 from portal.services import deliveries
 from portal.services.flexcharge_access import DeliveryPolicy
-from portal.services.transactions import record_transaction
 from portal.web.registry import flexcharge
 from tests.support.concurrency import run_concurrently
 from tests.support.fake_flexcharge import FakeFlexCharge
 from tests.support.flexcharge import (
     SYSTEM,
     flexcharge_app,
-    onboard,
     queued,
+    record,
     run_jobs,
-    transaction_body,
 )
 
 # Also run against PostgreSQL and Redis (the job store) in `make test-services`.
@@ -45,24 +42,6 @@ def fake() -> Iterator[FakeFlexCharge]:
 def app(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
     """Return an app whose FlexCharge calls go to the fake, with three attempts per row."""
     yield from flexcharge_app(database_url, fake)
-
-
-def record(app: Flask, count: int = 1, enqueue=None) -> list[int]:
-    """Record approved Sandbox transactions of an onboarded merchant; return delivery ids."""
-    with app.app_context():
-        merchant = onboard()
-        ids = []
-        for _ in range(count):
-            data = TransactionInput.model_validate(transaction_body(merchant.public_id))
-            recorded = record_transaction(
-                merchant.company_id,
-                "sandbox",
-                data,
-                flexcharge(),
-                enqueue or job_queue().enqueue_delivery,
-            )
-            ids.extend(d.id for d in recorded.transaction.deliveries)
-        return ids
 
 
 def states(app: Flask) -> list[tuple[str, int, str]]:

@@ -14,6 +14,9 @@ from portal import create_app
 from portal.extensions import db, limiter
 from portal.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead
 
+#: Empty the FTS5 tables (SQLite) that the emptied tables feed.
+EMPTY_SQLITE_SEARCH = ("INSERT INTO customers_search(customers_search) VALUES ('delete-all')",)
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -22,6 +25,8 @@ ENCRYPTION_KEY = Fernet.generate_key().decode()
 def overrides(database_url: str, **extra) -> dict:
     """Return the configuration every test app starts from."""
     return {
+        # Test apps are development apps, whatever PORTAL_ENV the shell has.
+        "PORTAL_ENV": "development",
         "SECRET_KEY": "test-secret-key-" + uuid.uuid4().hex,
         "ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "API_KEY_PEPPER": "test-pepper-" + uuid.uuid4().hex,
@@ -49,7 +54,8 @@ def empty_tables() -> None:
     """Delete every row, so each test starts from an empty database with a fresh audit chain.
 
     The audit trail refuses DELETE (triggers): PostgreSQL empties it with TRUNCATE, which row
-    triggers do not see; SQLite drops its triggers for the moment and puts them back.
+    triggers do not see; SQLite drops its triggers for the moment and puts them back, and
+    then empties the search tables those triggers would have kept in step.
     """
     tables = db.metadata.sorted_tables
     with db.engine.begin() as connection:
@@ -66,6 +72,8 @@ def empty_tables() -> None:
                 connection.execute(table.delete())
             for _, sql in triggers:
                 connection.execute(text(sql))
+            for statement in EMPTY_SQLITE_SEARCH:
+                connection.execute(text(statement))
         connection.execute(
             AuditChainHead.__table__.insert().values(
                 id=CHAIN_HEAD_ID, last_id=0, last_hash=GENESIS_HASH

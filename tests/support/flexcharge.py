@@ -13,8 +13,10 @@ from portal.extensions import db
 from portal.jobs import job_queue
 from portal.models import Customer, FlexChargeSite
 from portal.schemas.flexcharge import CredentialsInput, ProfilesInput, SiteInput
+from portal.schemas.transactions import TransactionInput
 from portal.services import flexcharge_merchants as merchants
 from portal.services.actor import Actor
+from portal.services.transactions import record_transaction
 from portal.web.registry import flexcharge
 from tests import factories
 from tests.support.apps import fresh_app
@@ -60,6 +62,24 @@ def run_jobs(app: Flask, rounds: int = 50) -> int:
         huey.execute(task)
         executed += 1
     return executed
+
+
+def record(app: Flask, count: int = 1, enqueue=None) -> list[int]:
+    """Record approved Sandbox transactions of an onboarded merchant; return delivery ids."""
+    with app.app_context():
+        merchant = onboard()
+        ids = []
+        for _ in range(count):
+            data = TransactionInput.model_validate(transaction_body(merchant.public_id))
+            recorded = record_transaction(
+                merchant.company_id,
+                "sandbox",
+                data,
+                flexcharge(),
+                enqueue or job_queue().enqueue_delivery,
+            )
+            ids.extend(d.id for d in recorded.transaction.deliveries)
+        return ids
 
 
 def queued(app: Flask) -> int:

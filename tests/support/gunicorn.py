@@ -37,7 +37,7 @@ def get(
 class Gunicorn:
     """gunicorn serving wsgi:app with the given environment, as `make run` does."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(self, env: dict[str, str], *args: str, log: Path | None = None) -> None:
         self.port = free_port()
         self.command = [
             sys.executable,
@@ -49,16 +49,27 @@ class Gunicorn:
             "wsgi:app",
         ]
         self.env = {**os.environ, **env}
+        self.log = log
         self.process: subprocess.Popen | None = None
 
+    @property
+    def url(self) -> str:
+        """Return the server's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
     def __enter__(self) -> Self:
-        self.process = subprocess.Popen(
-            self.command,
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        output = self.log.open("ab") if self.log else subprocess.DEVNULL
+        try:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT if self.log else subprocess.DEVNULL,
+            )
+        finally:
+            if self.log:
+                output.close()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -25,7 +25,16 @@ from tests.support.showcase import ADMIN, seed
 from tests.support.stripe_app import STRIPE_TIMEOUT
 
 #: The pages README.md shows, and the dialog shown over the integration page.
-SHOTS = ("connect", "customer", "integration", "api-keys", "external-integrations", "audit-log")
+SHOTS = (
+    "connect",
+    "customer",
+    "integration",
+    "flexcharge",
+    "flexcharge-report",
+    "api-keys",
+    "external-integrations",
+    "audit-log",
+)
 WIDTHS = {"1440": DESKTOP, "390": PHONE}
 
 

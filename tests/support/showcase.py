@@ -11,10 +11,16 @@ from dataclasses import dataclass
 
 from flask import Flask
 
+from portal.extensions import db
+from portal.models import Customer, Delivery
 from portal.schemas.companies import CompanyInput
-from portal.services import companies
+from portal.schemas.transactions import TransactionInput
+from portal.services import companies, transactions
+from portal.services import flexcharge_merchants as merchants
 from portal.services.actor import Actor
+from portal.web.registry import flexcharge
 from tests import factories
+from tests.support.flexcharge import SYSTEM, onboard, site_of, transaction_body
 from tests.support.stripe_app import stripe_key
 
 ADMIN = "ada@example.com"
@@ -71,15 +77,21 @@ def seed(app: Flask) -> Showcase:
         refunds = factories.make_flow(
             visa, backup, name="Refunds", transaction_types=["refund"], retries=3
         )
+        # FlexCharge for Acme: two sites (one off), a transaction, and a delivery that failed.
+        flexcharge_site = flexcharge_account(acme, crm.company_id)
         customer = f"/connect/customers/{acme.public_id}"
+        site = f"{customer}/flexcharge/sites/{flexcharge_site}"
         integration = f"{customer}/integrations/{visa.id}"
         connection = f"{integration}/connections/{primary.public_id}"
         external = f"/system/external-integrations/{main.id}"
         pages = {
             "connect": "/connect/",
             "customer": customer,
+            "flexcharge": f"{customer}/flexcharge",
+            "flexcharge-report": "/connect/flexcharge/report",
             "integration": integration,
             "api-keys": "/account/integrations/",
+            "api-reference": "/account/integrations/api-reference",
             "flexpay-retries": "/account/integrations/retries/",
             "companies": "/account/companies/",
             "account-settings": "/account/settings/",
@@ -98,6 +110,14 @@ def seed(app: Flask) -> Showcase:
             Dialog("Edit Connection", f"{connection}/edit", "Name", "Save"),
             Dialog("Add Flow", f"{integration}/flows/new", None, "Save"),
             Dialog("Edit Flow", f"{integration}/flows/{debits.id}/edit", "Name", "Save"),
+            Dialog(
+                "Sandbox credentials",
+                f"{customer}/flexcharge/credentials/sandbox/edit",
+                None,
+                "Save",
+            ),
+            Dialog("Add site", f"{customer}/flexcharge/sites/new", None, "Save"),
+            Dialog("Edit site", f"{site}/edit", "Site URL", "Save"),
             Dialog("Generate API key", "/account/integrations/api-keys/new", None, "Generate"),
             Dialog("Add auto-retries", "/account/integrations/retries/new", None, "Add auto-retry"),
             Dialog(
@@ -114,6 +134,7 @@ def seed(app: Flask) -> Showcase:
             ("Delete connection (used by a flow)", f"{connection}/delete"),
             ("Delete connection", f"{integration}/connections/{legacy.public_id}/delete"),
             ("Delete flow", f"{integration}/flows/{refunds.id}/delete"),
+            ("Delete site", f"{site}/delete"),
             ("Delete API key", f"/account/integrations/api-keys/{crm.id}/delete"),
             ("Delete auto-retry", f"/account/integrations/retries/{retry.id}/delete"),
             ("Delete company (in use)", f"/account/companies/{europe.id}/delete"),
@@ -121,3 +142,33 @@ def seed(app: Flask) -> Showcase:
             ("Deactivate user", f"/system/users/{grace_id}/deactivate"),
         ]
         return Showcase(pages, dialogs, confirms)
+
+
+def flexcharge_account(customer: Customer, company_id: int) -> int:
+    """Enable FlexCharge for the customer: two sites, a failed delivery; return a site's id."""
+    merchant = onboard(
+        customer,
+        environments=(),
+        sites=(
+            ("https://shop.acme.example", "ACME SHOP"),
+            ("https://outlet.acme.example", "ACME OUTLET"),
+        ),
+    )
+    merchants.set_site_enabled(SYSTEM, site_of(merchant, "https://outlet.acme.example"), False)
+    data = TransactionInput.model_validate(
+        transaction_body(merchant.public_id, siteUrl="https://shop.acme.example/checkout")
+    )
+    recorded = transactions.record_transaction(
+        company_id, "sandbox", data, flexcharge(), lambda delivery_id: None
+    ).transaction
+    db.session.add(
+        Delivery(
+            transaction=recorded,
+            kind="transmit",
+            environment="sandbox",
+            state="failed",
+            last_error="FlexCharge did not answer within 10 s.",
+        )
+    )
+    db.session.commit()
+    return site_of(merchant, "https://shop.acme.example").id

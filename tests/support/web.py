@@ -12,14 +12,19 @@ from portal.extensions import db
 from tests import factories
 
 HTMX = {"HX-Request": "true"}
+_CSRF_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def token_in(html: str, path: str) -> str:
+    """Return the CSRF token a page carries in its head."""
+    match = _CSRF_META.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """Read the CSRF token from a page, as a browser would."""
-    page = client.get(path)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True))
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+    return token_in(client.get(path).get_data(as_text=True), path)
 
 
 def sign_in(client: FlaskClient, email: str, password: str = factories.PASSWORD):

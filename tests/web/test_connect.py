@@ -174,6 +174,19 @@ def test_customers_list_searches_as_you_type_with_an_htmx_fragment(client, login
     assert "Other Payer" in by_id and "Acme Payer" not in by_id
 
 
+@pytest.mark.parametrize(
+    "term", ['"', 'say "hi', "near AND (", "pay*", "^x:y", "100%", "x" * 10_000, "ME-" * 40]
+)
+def test_customers_search_takes_any_text_as_text(client, login, world, term) -> None:
+    """FTS5 query syntax and very long terms are searched for literally, never a 500."""
+    login("viewer")
+    response = client.get("/connect/", query_string={"q": term}, headers=HTMX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<section id="customers-results"')
+    assert "Acme Payer" not in body and "Other Payer" not in body
+
+
 def test_customers_list_pages_with_next_and_previous(app, client, login) -> None:
     login("editor")
     with app.app_context():
@@ -480,7 +493,14 @@ def configured(app: Flask, world) -> str:
             scheduler_enabled=True,
             virtual_terminal_enabled=True,
             alias="default",
-            terminals=[{"terminal_id": "ID-0001", "disabled": True}],
+            terminals=[
+                {
+                    "terminal_id": "ID-0001",
+                    "disabled": True,
+                    "stan": "123456",
+                    "capture_reference": "CR-77",
+                }
+            ],
             settings={"tx:expiration-minutes": "900"},
         ).public_id
 
@@ -494,6 +514,27 @@ def test_edit_keeps_every_field_the_post_does_not_carry(app, client, login, worl
     assert (after.pop("name"), after.pop("name_key")) == ("Renamed", "renamed")
     before.pop("name"), before.pop("name_key"), before.pop("updated_at"), after.pop("updated_at")
     assert after == before
+
+
+def test_edit_of_the_terminals_keeps_what_the_api_set_on_them(
+    app, client, login, world, configured
+) -> None:
+    """The form shows terminal ids only; their STAN and capture reference survive an edit."""
+    login("editor")
+    url = f"{world['base']}/connections/{configured}"
+    form = client.get(url + "/edit").get_data(as_text=True)
+    assert "123456" not in form and "CR-77" not in form
+    response = post(client, url, {"terminals": "ID-0001\nID-0002, disabled"})
+    assert response.status_code == 303
+    assert connection_row(app, configured)["terminals"] == [
+        {
+            "terminal_id": "ID-0001",
+            "disabled": False,
+            "stan": "123456",
+            "capture_reference": "CR-77",
+        },
+        {"terminal_id": "ID-0002", "disabled": True},
+    ]
 
 
 def test_edit_turns_off_only_the_checkboxes_the_user_unchecked(

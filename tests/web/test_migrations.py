@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from portal import create_app
 from portal.extensions import db
+from portal.models.search import include_object
 from portal.web.registry import secret_box
 from tests.support.apps import overrides
 
@@ -26,7 +27,8 @@ def test_there_is_exactly_one_head(app: Flask) -> None:
 
 def test_models_and_migrations_do_not_drift(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_object}
+        context = MigrationContext.configure(connection, opts=opts)
         assert compare_metadata(context, db.metadata) == []
 
 

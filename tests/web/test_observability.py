@@ -7,14 +7,18 @@ import logging
 import os
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from portal.clients.flexcharge import FlexChargeClient, FlexChargeError
 from portal.clients.stripe import StripeClient
 from portal.web.observability import RequestIdFilter, configure_logging
 from tests.support.apps import ENCRYPTION_KEY
+from tests.support.fake_flexcharge import FakeFlexCharge
+from tests.support.flexcharge import flexcharge_app, record, run_jobs
 from tests.support.gunicorn import Gunicorn, get
 from tests.support.stripe_app import closed_port_url, stripe_key
 
@@ -94,6 +98,8 @@ def test_several_workers_add_up_their_metrics(tmp_path) -> None:
         "PORTAL_API_KEY_PEPPER": "metrics-pepper-" + os.urandom(8).hex(),
         "PORTAL_METRICS_TOKEN": "scrape-token-123",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+        # /metrics reads the job queue's depth: a store of the test's, not instance/jobs.db.
+        "PORTAL_JOBS_STORE": f"sqlite:///{tmp_path / 'jobs' / 'jobs.db'}",
     }
     with Gunicorn(env, "--workers", "2") as server:
         for _ in range(40):
@@ -109,3 +115,62 @@ def test_several_workers_add_up_their_metrics(tmp_path) -> None:
     )
     # The readiness polls of the helper count too: at least this test's forty, both workers'.
     assert answered >= 40
+
+
+def scrape(client: FlaskClient) -> dict[tuple, float]:
+    """Read /metrics as Prometheus would: {(sample name, sorted labels): value}."""
+    answer = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-123"})
+    assert answer.status_code == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.get_data(as_text=True))
+        for sample in family.samples
+    }
+
+
+def jobs_run(task: str, outcome: str) -> float:
+    """Return how many jobs of the task this process ran with the outcome."""
+    labels = {"task": task, "outcome": outcome}
+    return REGISTRY.get_sample_value("portal_jobs_total", labels) or 0
+
+
+@pytest.mark.services
+def test_queue_depth_backlog_and_jobs_after_a_real_delivery(database_url: str) -> None:
+    with FakeFlexCharge() as flexcharge_api:
+        for app in flexcharge_app(database_url, flexcharge_api, METRICS_TOKEN="scrape-token-123"):
+            calls_before = outbound("flexcharge", "2xx")
+            delivered_before = jobs_run("flexcharge.deliver", "delivered")
+            assert len(record(app)) == 1
+            before = scrape(app.test_client())
+            assert before[("portal_job_queue_depth", (("state", "queued"),))] == 1
+            assert before[("portal_job_queue_depth", (("state", "scheduled"),))] == 0
+            assert before[("portal_delivery_backlog", (("state", "pending"),))] == 1
+            assert before[("portal_delivery_backlog", (("state", "failed"),))] == 0
+            assert run_jobs(app) == 1
+            after = scrape(app.test_client())
+            assert after[("portal_job_queue_depth", (("state", "queued"),))] == 0
+            assert after[("portal_delivery_backlog", (("state", "pending"),))] == 0
+            assert jobs_run("flexcharge.deliver", "delivered") == delivered_before + 1
+            # Credentials checked on onboarding, a token and the transmit: each one timed.
+            answered = [call for call in flexcharge_api.calls() if call.status == 200]
+            assert outbound("flexcharge", "2xx") == calls_before + len(answered) >= 2
+
+
+def test_a_delivery_given_up_counts_as_failed_and_flexcharge_failures_by_kind(
+    database_url: str,
+) -> None:
+    with FakeFlexCharge() as flexcharge_api:
+        for app in flexcharge_app(database_url, flexcharge_api, DELIVERY_MAX_ATTEMPTS=1):
+            failed_before = jobs_run("flexcharge.deliver", "failed")
+            record(app)
+            flexcharge_api.fail("/transmit", 500)
+            server_errors = outbound("flexcharge", "5xx")
+            assert run_jobs(app) == 1
+            assert jobs_run("flexcharge.deliver", "failed") == failed_before + 1
+            assert outbound("flexcharge", "5xx") == server_errors + 1
+    failures = {"provider": "flexcharge", "kind": "refused"}
+    refused = REGISTRY.get_sample_value("portal_outbound_failures_total", failures) or 0
+    client = FlexChargeClient({"sandbox": closed_port_url()}, timeout=1.0, deadline=2.0)
+    with pytest.raises(FlexChargeError):
+        client.fetch_token("sandbox", "app-key", "app-secret")
+    assert REGISTRY.get_sample_value("portal_outbound_failures_total", failures) == refused + 1
