@@ -96,12 +96,12 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
         ["--requests", "1500", "--lists", "30", "--rounds", "5"],
         ["--requests", "100", "--lists", "4", "--rounds", "2"],
     ),
-    "customers_list.py": (["--repeat", "30"], ["--repeat", "3"]),
+    "customers_list.py": (["--repeat", "20"], ["--repeat", "3"]),
     "api_auth.py": (
         ["--requests", "3000", "--rounds", "5", "--attack-seconds", "10"],
         ["--requests", "200", "--rounds", "2", "--attack-seconds", "2"],
     ),
-    "startup.py": ([], []),
+    "startup.py": (["--rounds", "3", "--requests", "1000"], ["--rounds", "1", "--requests", "60"]),
 }
 # Not scripts of their own: this one and what it is built from.
 NOT_SCRIPTS = {"bench.py", "harness.py", "flask_admin_app.py", "__init__.py"}
@@ -295,9 +295,58 @@ def _drop_unknown(arguments: list[str], source: str) -> list[str]:
     return kept
 
 
+def customers_list_rows(figures: dict) -> list[Row]:
+    """Return customers_list.py's cases: each page's time at the large size against the small."""
+    small, large = figures["sizes"]
+    return [
+        Row(
+            f"Customers list in-process ({small:,} vs {large:,})",
+            case["name"],
+            p50_ms=case["ms_large"],
+            ratio=case["ratio"],
+            note=f"time vs {case['ms_small']:.2f} ms at {small:,} rows (quartiles "
+            f"{case['ratio_quartiles'][0]:.2f}-{case['ratio_quartiles'][1]:.2f}); "
+            f"{figures['rounds']} rounds",
+        )
+        for case in figures["cases"]
+    ]
+
+
+def startup_rows(figures: dict) -> list[Row]:
+    """Return startup.py's startup time (fresh instances) and worker memory after its load."""
+    wall, memory = figures["startup_seconds"], figures["worker_rss_mb"]
+    cpu = figures.get("startup_cpu_seconds")
+    cpu_note = f"CPU {cpu['median']:.2f} s; " if cpu else ""
+    return [
+        Row(
+            "Startup",
+            "spawn -> first 200, fresh instance (startup.py)",
+            p50_ms=wall["median"] * 1000,
+            note=f"{wall['min']:.2f}-{wall['max']:.2f} s over {figures['rounds']} starts; "
+            f"{cpu_note}target {wall['target']} s",
+        ),
+        Row(
+            "Memory",
+            "RSS per worker after load (startup.py)",
+            note=f"{', '.join(f'{v:.0f}' for v in memory['workers'])} MB after "
+            f"{memory['requests_per_kind']:,} requests to each of {', '.join(memory['kinds'])}; "
+            f"target {memory['target']} MB",
+        ),
+    ]
+
+
+# Scripts whose JSON has no "rows" of its own, read by what they print.
+ADAPTERS = {"customers_list.py": customers_list_rows, "startup.py": startup_rows}
+
+
 def rows_from_json(name: str, figures: dict) -> list[Row]:
-    """Turn a script's JSON into rows: its "rows" as given, else each number as a row."""
+    """Turn a script's JSON into rows: its "rows", or its adapter's, else each number as one."""
     section = figures.get("section") or name.removesuffix(".py")
+    if name in ADAPTERS and "rows" not in figures:
+        try:
+            return ADAPTERS[name](figures)
+        except (KeyError, TypeError, ValueError, IndexError):
+            pass  # its JSON changed shape: fall back to every number as a row
     if isinstance(figures.get("rows"), list):
         return [
             Row(
