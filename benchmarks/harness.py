@@ -72,6 +72,7 @@ class Server:
         self.startup_seconds = 0.0
 
     def __enter__(self) -> Self:
+        """Spawn gunicorn and wait for its first 200 on /healthz, timing it."""
         command = [
             sys.executable,
             "-m",
@@ -103,6 +104,7 @@ class Server:
         raise SystemExit(f"{self.app} did not answer /healthz within 60 s; see {self.log}")
 
     def __exit__(self, *exc: object) -> None:
+        """Stop gunicorn (SIGTERM: its workers finish what they serve)."""
         if self.process is None:
             return
         self.process.terminate()

@@ -106,11 +106,9 @@ def _query_args(form: Form) -> dict[str, str]:
     }
 
 
-@bp.get("/report")
-def report_page():
-    """Show the report: filters, totals by site/descriptor/profile, the chart and a page of rows."""
-    form, filters = _filters()
-    context = {
+def _report_context(form: Form, filters: report.ReportFilter | None) -> dict:
+    """Return what the report page shows whatever the filters: the form and its choices."""
+    return {
         "form": form,
         "filters_query": _query_args(form),
         "merchants": report.merchants_for_filter(),
@@ -122,19 +120,21 @@ def report_page():
         "format_amount": report.format_amount,
         "not_sent_reason": not_sent_reason,
     }
+
+
+@bp.get("/report")
+def report_page():
+    """Show the report: filters, totals by site/descriptor/profile, the chart and a page of rows."""
+    form, filters = _filters()
+    context = _report_context(form, filters)
+    templates = ("flexcharge/report.html", "flexcharge/_results.html")
     if filters is None:
-        return render_page_or_partial(
-            "flexcharge/report.html", "flexcharge/_results.html", status=422, **context
-        )
-    totals = report.totals(filters)
-    days = report.per_day(filters)
-    page = report.page(filters, before=_cursor("before"), after=_cursor("after"))
+        return render_page_or_partial(*templates, status=422, **context)
     return render_page_or_partial(
-        "flexcharge/report.html",
-        "flexcharge/_results.html",
-        totals=totals,
-        chart=chart(days),
-        page=page,
+        *templates,
+        totals=report.totals(filters),
+        chart=chart(report.per_day(filters)),
+        page=report.page(filters, before=_cursor("before"), after=_cursor("after")),
         **context,
     )
 
@@ -164,31 +164,28 @@ def chart(days: list[report.Day], height: int = 120, bar: int = 8, gap: int = 4)
     }
 
 
+def _csv_chunks(filters: report.ReportFilter) -> Iterator[str]:
+    """Yield the filtered transactions as CSV in chunks of about 64 KB."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for transaction in report.rows_for_export(filters):
+        writer.writerow([_cell(value) for value in _csv_row(transaction)])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
 @bp.get("/report.csv")
 def report_csv():
     """Stream the filtered transactions as CSV, a batch at a time."""
     form, filters = _filters()
     if filters is None:
-        return Response(
-            "The filters are invalid: " + " ".join(form.errors.values()) + "\n",
-            status=422,
-            mimetype="text/plain",
-        )
-
-    def generate() -> Iterator[str]:
-        """Yield the CSV in chunks of about 64 KB."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        for transaction in report.rows_for_export(filters):
-            writer.writerow([_cell(value) for value in _csv_row(transaction)])
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
+        message = "The filters are invalid: " + " ".join(form.errors.values()) + "\n"
+        return Response(message, status=422, mimetype="text/plain")
+    response = Response(stream_with_context(_csv_chunks(filters)), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="flexcharge-report.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response

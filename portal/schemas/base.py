@@ -310,6 +310,9 @@ class InputModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         loc_by_alias=False,
+        # Built on first use, not at import: most forms are rare, and building every
+        # validator up front cost each web worker's start time and memory.
+        defer_build=True,
     )
 
 

@@ -352,7 +352,11 @@ class OutputModel(BaseModel):
     """Share the answers' configuration: camelCase names, as seed 002 writes them."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True
+        alias_generator=to_camel,
+        validate_by_name=True,
+        serialize_by_alias=True,
+        # Built on first use, like the input models (see portal.schemas.base).
+        defer_build=True,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, column, func, or_, select
+from sqlalchemy import Select, and_, column, func, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.core.names import name_key
@@ -91,6 +91,11 @@ def search_filter(search: str) -> ColumnElement[bool] | None:
         # Bytes order on PostgreSQL too, whatever the collation, on the index made for it.
         public_id = Customer.public_id.collate("C") if postgresql else Customer.public_id
         id_match = and_(public_id >= bounds[0], public_id < bounds[1])
+    if postgresql:
+        # Whether the trigram index helps depends on the pattern, so plan with it: a cached
+        # generic plan (psycopg prepares a statement after its fifth run) cannot know it,
+        # and would walk the whole name index for a term that matches little or nothing.
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if postgresql or len(key) < TRIGRAM:
         return name_like if id_match is None else or_(name_like, id_match)
     id_ids = None if id_match is None else _few_ids(select(Customer.id).where(id_match))

@@ -51,6 +51,18 @@ def test_an_api_request_gets_a_session_that_cannot_be_written(app: Flask) -> Non
         assert not isinstance(app.session_interface.open_session(app, request), NoSession)
 
 
+def test_every_route_under_api_authenticates_itself(app: Flask) -> None:
+    """Nothing under /api/ may need the session it no longer gets."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")]
+    assert {rule.endpoint.split(".")[0] for rule in rules} == {
+        "api",
+        "provisioning",
+        "flexcharge_webhooks",
+    }
+    for rule in rules:
+        assert getattr(app.view_functions[rule.endpoint], "handles_own_auth", False), rule.rule
+
+
 def test_api_answers_render_no_template(app: Flask, client) -> None:
     rendered = []
     app.context_processor(lambda: rendered.append(request.path) or {})

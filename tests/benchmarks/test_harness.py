@@ -98,6 +98,50 @@ def test_rows_from_a_scripts_json():
     assert flat == [Row("startup", "portal.seconds", note="0.5")]
 
 
+def test_rows_of_customers_list_and_startup_json():
+    listed = {
+        "sizes": [100, 100000],
+        "rounds": 30,
+        "cases": [
+            {
+                "name": "first page",
+                "ms_small": 2.5,
+                "ms_large": 2.75,
+                "ratio": 1.1,
+                "ratio_quartiles": [1.0, 1.2],
+            }
+        ],
+    }
+    (row,) = bench.rows_from_json("customers_list.py", listed)
+    assert (row.case, row.p50_ms, row.ratio) == ("first page", 2.75, 1.1)
+    assert row.note == "time vs 2.50 ms at 100 rows (quartiles 1.00-1.20); 30 rounds"
+    started = {
+        "rounds": 5,
+        "startup_seconds": {"median": 0.5, "min": 0.4, "max": 0.7, "target": 0.6},
+        "startup_cpu_seconds": {"median": 0.8},
+        "worker_rss_mb": {
+            "workers": [70.2, 71.6],
+            "requests_per_kind": 1000,
+            "kinds": ["/healthz", "/api/v1/me"],
+            "target": 75,
+        },
+    }
+    startup, memory = bench.rows_from_json("startup.py", started)
+    assert startup.p50_ms == 500
+    assert startup.note == "0.40-0.70 s over 5 starts; CPU 0.80 s; target 0.6 s"
+    assert memory.note == (
+        "70, 72 MB after 1,000 requests to each of /healthz, /api/v1/me; target 75 MB"
+    )
+    del started["startup_cpu_seconds"]
+    assert bench.rows_from_json("startup.py", started)[0].note == (
+        "0.40-0.70 s over 5 starts; target 0.6 s"
+    )
+    # A shape the adapter does not know falls back to a row per number.
+    assert bench.rows_from_json("startup.py", {"seconds": 1}) == [
+        Row("startup", "seconds", note="1")
+    ]
+
+
 def test_every_other_script_in_benchmarks_runs_known_ones_first():
     names = bench.scripts()
     assert names[:2] == ["transactions.py", "provisioning.py"]

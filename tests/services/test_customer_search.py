@@ -182,8 +182,8 @@ def test_the_index_follows_inserts_renames_and_deletes() -> None:
 
 
 def plans(statements, *, postgresql_settings: tuple[str, ...] = ()) -> str:
-    """Return the query plans of the recorded statements, one after another."""
-    recorded = list(statements)
+    """Return the query plans of the recorded queries, one after another."""
+    recorded = [(sql, params) for sql, params in statements if sql.lstrip().startswith("SELECT")]
     sqlite = is_sqlite()
     connection = db.session.connection()
     for setting in postgresql_settings:
@@ -223,3 +223,21 @@ def test_an_id_search_reads_the_id_index(statements) -> None:
         assert "(public_id>? AND public_id<?)" in plan
     else:
         assert "ix_customers_public_id_c" in plan
+
+
+def test_postgresql_plans_each_search_with_its_own_term() -> None:
+    """A generic plan, cached once psycopg prepares the statement, cannot use the term."""
+    if is_sqlite():
+        pytest.skip("SQLite plans every statement it runs")
+    for index in range(30):
+        factories.make_customer(f"Customer {index:02d}")
+    db.session.execute(text("ANALYZE customers"))
+    for _ in range(12):
+        assert customers.list_customers("zzqx").customers == []
+    generic = db.session.scalar(
+        text(
+            "SELECT sum(generic_plans) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%customers.name_key LIKE%'"
+        )
+    )
+    assert generic == 0

@@ -82,3 +82,32 @@ def test_0006_encrypts_connector_api_keys_and_downgrade_decrypts_them(tmp_path) 
             )
             assert connection.execute(text("SELECT count(*) FROM flows")).scalar() == 1
         db.engine.dispose()
+
+
+def test_0008_indexes_the_customers_already_there_and_downgrades_cleanly(tmp_path) -> None:
+    """Upgrade 0007 -> 0008 back-fills the FTS5 table; downgrade removes it and its triggers."""
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    app = create_app(overrides(url))
+    rows = (
+        "INSERT INTO companies (id, name, name_key, created_at, updated_at)"
+        " VALUES (1, 'C', 'c', '2026-01-01', '2026-01-01')",
+        "INSERT INTO customers (id, public_id, name, name_key, company_id, created_at, updated_at)"
+        " VALUES (7, 'ME-1', 'Zephyr Trading', 'zephyr trading', 1, '2026-01-01', '2026-01-01')",
+    )
+    fts = "SELECT rowid FROM customers_search WHERE customers_search MATCH '\"phyr\"'"
+    search_objects = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'customers_search%'"
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            for row in rows:
+                connection.execute(text(row))
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(text(fts)).scalars().all() == [7]
+        downgrade(revision="0007")
+        with db.engine.connect() as connection:
+            assert connection.execute(text(search_objects)).scalar() == 0
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(text(fts)).scalars().all() == [7]
+        db.engine.dispose()
