@@ -12,16 +12,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, g
 
 from portal.api import auth
+from portal.api.blueprint import api_blueprint
 from portal.api.body import read_json, read_query
 from portal.api.domain import from_domain_error
 from portal.api.errors import ApiError, api_error_response
 from portal.api.idempotency import idempotent
 from portal.api.provisioning import openapi
 from portal.api.provisioning.serialize import as_json, connector_out, merchant_out, settings_out
-from portal.extensions import csrf, db, limiter
+from portal.extensions import db
 from portal.schemas.provisioning import (
     ConnectorListResponse,
     ConnectorResponse,
@@ -42,24 +43,7 @@ from portal.web.registry import secret_box
 
 F = TypeVar("F", bound=Callable)
 
-bp = Blueprint("provisioning", __name__, url_prefix="/api/provisioning")
-# CSRF protects cookie-authenticated forms; this API never accepts the session cookie.
-csrf.exempt(bp)
-# Its limit is per API key, counted by `auth.api_key_required` after authentication.
-limiter.exempt(bp)
-
-
-@bp.before_request
-def limit_body_size() -> None:
-    """Refuse bodies larger than the API takes (413) before reading them."""
-    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
-
-
-@bp.after_request
-def add_api_headers(response: Response) -> Response:
-    """Keep answers out of caches and tell the client its rate-limit budget."""
-    response.headers["Cache-Control"] = "no-store"
-    return auth.add_rate_limit_headers(response)
+bp = api_blueprint("provisioning", __name__, "/api/provisioning")
 
 
 def answers_errors(view: F) -> F:
