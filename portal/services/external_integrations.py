@@ -26,6 +26,7 @@ from portal.services.persistence import (
     add_audited,
     delete_audited,
     get_or_not_found,
+    switch_audited,
     unique_or_conflict,
 )
 from portal.services.providers import Provider
@@ -323,13 +324,10 @@ def delete_integration(actor: Actor, integration: ExternalIntegration) -> None:
 
 def set_active(actor: Actor, integration: ExternalIntegration, active: bool) -> None:
     """Switch the integration on or off; a switch to the current state changes nothing."""
-    if integration.active == active:
-        return
-    integration.active = active
-    integration.updated_by = actor.user
-    action = "external_integration.activate" if active else "external_integration.deactivate"
-    audit.record(actor, action, integration)
-    db.session.commit()
+    actions = ("external_integration.activate", "external_integration.deactivate")
+    if switch_audited(actor, integration, "active", active, actions):
+        integration.updated_by = actor.user
+        db.session.commit()
 
 
 def verify_stored_secret(
