@@ -14,7 +14,7 @@ from portal.models.base import utcnow
 from portal.schemas.accounts import NewUser, PasswordChangeInput
 from portal.services import audit, sessions
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, PermissionDenied
+from portal.services.errors import Conflict, InvalidInput, PermissionDenied, Throttled
 from portal.services.listing import NEVER, Sort, SortedPage, sorted_page
 from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import get_or_not_found, unique_or_conflict
@@ -24,12 +24,8 @@ class InvalidCredentials(Exception):
     """The e-mail and password do not match an active account (deliberately vague)."""
 
 
-class SignInThrottled(Exception):
+class SignInThrottled(Throttled):
     """Too many failed sign-ins for the account; try again later."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
