@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify
 
 from portal.api import auth
-from portal.extensions import csrf, limiter
+from portal.api.blueprint import api_blueprint
 from portal.web.registry import api_key_authenticator
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-# CSRF protects cookie-authenticated forms; this API never accepts the session cookie.
-csrf.exempt(bp)
-# Its limit is per API key, counted by `auth.api_key_required` after authentication.
-limiter.exempt(bp)
-
-
-@bp.before_request
-def limit_body_size() -> None:
-    """Refuse bodies larger than the API takes (413) before reading them."""
-    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
+bp = api_blueprint("api", __name__, "/api/v1")
 
 
 @bp.after_request
-def add_api_headers(response: Response) -> Response:
-    """Keep API answers out of caches; in benchmarks, report this worker's argon2 count."""
-    response.headers["Cache-Control"] = "no-store"
-    auth.add_rate_limit_headers(response)
+def add_benchmark_headers(response: Response) -> Response:
+    """In benchmarks, report this worker's argon2 count."""
     if current_app.config["BENCHMARK"]:
         verifications = api_key_authenticator().verifications
         response.headers["X-Portal-Argon2-Verifications"] = f"{os.getpid()}:{verifications}"

@@ -11,7 +11,7 @@ from portal.web.access import writer_required
 from portal.web.actor import current_actor
 from portal.web.forms import shown
 from portal.web.htmx import render_page_or_partial
-from portal.web.query import query_id, query_text
+from portal.web.query import page_query, query_text
 from portal.web.responses import dialog, done, submit
 
 
@@ -19,12 +19,7 @@ from portal.web.responses import dialog, done, submit
 def index():
     """List customers, searched by name or id as the user types, sorted, a page at a time."""
     search = query_text("q", max_length=200)
-    page = customers.list_customers(
-        search,
-        sort=customers.parse_sort(query_text("sort", max_length=40)),
-        after=query_id("after"),
-        before=query_id("before"),
-    )
+    page = customers.list_customers(search, **page_query(customers.parse_sort))
     return render_page_or_partial(
         "connect/index.html", "connect/_customers.html", page=page, search=search
     )

@@ -104,9 +104,11 @@ def screen_secret(form, provider: str | None, action: str, integration=None) -> 
             providers(),
             provider,
             request.form.get("secret"),
-            action=action,
-            name=form.values.get("name") or (integration.name if integration else ""),
-            target=integration,
+            service.SecretAttempt(
+                action,
+                form.values.get("name") or (integration.name if integration else ""),
+                integration,
+            ),
         )
     except DomainError as error:
         form.errors.setdefault(error.field or "secret", error.message)

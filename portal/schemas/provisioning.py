@@ -19,6 +19,7 @@ import base64
 import binascii
 import re
 import zoneinfo
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -120,14 +121,20 @@ def _email(value: str) -> str:
     return value
 
 
-_Email = Annotated[
-    str | None,
-    bounded(EMAIL_MAX),
-    SINGLE_LINE,
-    AfterValidator(lambda value: None if value is None else _email(value)),
-    OPTIONAL,
-    WithJsonSchema({"type": ["string", "null"], "format": "email", "maxLength": EMAIL_MAX}),
-]
+def optional_checked(max_length: int, check: Callable[[str], str], json_format: str) -> Any:
+    """Return an optional single-line text type that ``check`` validates when it is given."""
+    schema = {"type": ["string", "null"], "format": json_format, "maxLength": max_length}
+    return Annotated[
+        str | None,
+        bounded(max_length),
+        SINGLE_LINE,
+        AfterValidator(lambda value: None if value is None else check(value)),
+        OPTIONAL,
+        WithJsonSchema(schema),
+    ]
+
+
+_Email = optional_checked(EMAIL_MAX, _email, "email")
 
 
 class MerchantInput(CustomerInput):
@@ -138,14 +145,7 @@ class MerchantInput(CustomerInput):
         Field(json_schema_extra={"minLength": MERCHANT_NAME_MIN, "maxLength": CUSTOMER_NAME_MAX}),
     ]
     external_id: Annotated[str | None, bounded(EXTERNAL_ID_MAX), SINGLE_LINE, OPTIONAL] = None
-    homepage: Annotated[
-        str | None,
-        bounded(HOMEPAGE_MAX),
-        SINGLE_LINE,
-        AfterValidator(lambda value: None if value is None else _http_url(value)),
-        OPTIONAL,
-        WithJsonSchema({"type": ["string", "null"], "format": "uri", "maxLength": HOMEPAGE_MAX}),
-    ] = None
+    homepage: optional_checked(HOMEPAGE_MAX, _http_url, "uri") = None
     timezone: Annotated[
         str,
         bounded(TIMEZONE_MAX),

@@ -21,7 +21,7 @@ from portal.models.base import utcnow
 from portal.schemas.api_keys import ApiKeyInput
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
-from portal.services.errors import Conflict
+from portal.services.errors import Conflict, Throttled
 from portal.services.listing import NEVER, Sort, order_by
 from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import add_audited, delete_audited, get_or_not_found
@@ -149,12 +149,8 @@ class ApiKeyRejected(Exception):
     """The presented key does not authenticate; the reason stays on the server."""
 
 
-class ApiKeyThrottled(Exception):
+class ApiKeyThrottled(Throttled):
     """Too many failed verifications for this key id or client: try again later."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from portal.services.persistence import (
     add_audited,
     delete_audited,
     one_or_not_found,
+    switch_audited,
     unique_or_conflict,
 )
 
@@ -188,12 +189,10 @@ def update_connection(
 
 def set_connection_enabled(actor: Actor, connection: Connection, enabled: bool) -> Connection:
     """Enable or disable the connection; its credentials stay as they are."""
-    if connection.enabled == enabled:
-        return connection
-    connection.enabled = enabled
-    action = "connection.enable" if enabled else "connection.disable"
-    audit.record(actor, action, connection, object_id=connection.public_id)
-    db.session.commit()
+    actions = ("connection.enable", "connection.disable")
+    public_id = {"object_id": connection.public_id}
+    if switch_audited(actor, connection, "enabled", enabled, actions, **public_id):
+        db.session.commit()
     return connection
 
 

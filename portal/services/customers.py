@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Select, and_, column, func, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,7 +14,7 @@ from portal.schemas.connect import CustomerInput
 from portal.services.actor import Actor
 from portal.services.companies import company_from_list
 from portal.services.errors import Conflict, NotFound
-from portal.services.listing import Sort, keyset_page
+from portal.services.listing import Sort, SortedPage, sorted_page
 from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import add_audited, one_or_not_found
 
@@ -126,16 +124,6 @@ def parse_sort(raw: str | None) -> Sort:
     return parse_sort_token(raw, SORTS, DEFAULT_SORT)
 
 
-@dataclass(frozen=True)
-class CustomerPage:
-    """One page of customers, with the cursors of its neighbours (None at the ends)."""
-
-    customers: list[Customer]
-    next_after: int | None
-    previous_before: int | None
-    sort: Sort = DEFAULT
-
-
 def list_customers(
     search: str = "",
     *,
@@ -143,7 +131,7 @@ def list_customers(
     after: int | None = None,
     before: int | None = None,
     limit: int = PAGE_SIZE,
-) -> CustomerPage:
+) -> SortedPage[Customer]:
     """Return a page of customers whose name contains, or public id starts with, the search.
 
     Keyset pagination on the sort's columns: every page costs the same at 100 or 100,000 rows,
@@ -154,10 +142,7 @@ def list_customers(
     condition = search_filter(search)
     if condition is not None:
         query = query.where(condition)
-    page = keyset_page(
-        query, Customer.id, SORTS[sort.key], sort, after=after, before=before, limit=limit
-    )
-    return CustomerPage(page.rows, page.next_after, page.previous_before, sort)
+    return sorted_page(query, Customer.id, SORTS, sort, after=after, before=before, limit=limit)
 
 
 def get_customer(public_id: str, company_id: int | None = None) -> Customer:

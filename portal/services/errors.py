@@ -35,6 +35,14 @@ class InvalidInput(DomainError):
     """A value breaks a rule the form could not check."""
 
 
+class Throttled(Exception):
+    """Too many failures for this account, key or client: try again after ``retry_after`` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Violation:
     """One rule a request breaks: a pydantic-style error kind, the field's dotted path, why.

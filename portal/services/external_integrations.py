@@ -26,6 +26,7 @@ from portal.services.persistence import (
     add_audited,
     delete_audited,
     get_or_not_found,
+    switch_audited,
     unique_or_conflict,
 )
 from portal.services.providers import Provider
@@ -129,14 +130,21 @@ def invalid_key_message(detail: str) -> str:
     return f"The secret key is invalid. {detail[:1].upper()}{detail[1:]}."
 
 
+@dataclass(frozen=True)
+class SecretAttempt:
+    """What the audit of a refused secret names: the action tried, on which integration."""
+
+    action: str
+    #: The integration's name as typed (or stored): the label of the audit event.
+    name: str
+    target: ExternalIntegration | None = None
+
+
 def _record_failure(
     actor: Actor,
     provider: Provider,
     verification: str,
-    *,
-    action: str,
-    name: str,
-    target: ExternalIntegration | None,
+    attempt: SecretAttempt,
     reason: str | None = None,
 ) -> None:
     """Audit a secret that was refused; the failure changes nothing, so it commits alone."""
@@ -145,29 +153,23 @@ def _record_failure(
         changes["reason"] = reason
     audit.record_alone(
         actor,
-        action,
-        target,
+        attempt.action,
+        attempt.target,
         object_type=OBJECT_TYPE,
-        object_label=name or None,
+        object_label=attempt.name or None,
         outcome="failure",
         changes=changes,
     )
 
 
 def check_secret_format(
-    actor: Actor,
-    provider: Provider,
-    secret: str,
-    *,
-    action: str,
-    name: str,
-    target: ExternalIntegration | None = None,
+    actor: Actor, provider: Provider, secret: str, attempt: SecretAttempt
 ) -> None:
     """Refuse a secret of the wrong shape, and audit the refusal: the one check of its shape."""
     problem = provider.check_format(secret)
     if problem:
         # A malformed key never reaches the provider: it could carry header-breaking bytes.
-        _record_failure(actor, provider, "malformed", action=action, name=name, target=target)
+        _record_failure(actor, provider, "malformed", attempt)
         raise SecretKeyInvalid(invalid_key_message(problem))
 
 
@@ -176,10 +178,7 @@ def screen_secret(
     providers: Providers,
     provider_slug: str | None,
     secret: str | None,
-    *,
-    action: str,
-    name: str,
-    target: ExternalIntegration | None = None,
+    attempt: SecretAttempt,
 ) -> None:
     """Check a typed secret's shape while its form is refused for other reasons.
 
@@ -188,30 +187,22 @@ def screen_secret(
     """
     provider = providers.get(provider_slug or "")
     if provider is not None and secret and secret.strip():
-        check_secret_format(
-            actor, provider, secret.strip(), action=action, name=name, target=target
-        )
+        check_secret_format(actor, provider, secret.strip(), attempt)
 
 
 def _verify(
     actor: Actor,
     provider: Provider,
     secret: str,
-    *,
-    action: str,
-    name: str,
-    target: ExternalIntegration | None = None,
+    attempt: SecretAttempt,
     not_saved: str = "The integration was not saved.",
 ) -> Verification:
     """Check the secret's shape, then ask the provider; audit and raise when either fails."""
-    audit_as = {"action": action, "name": name, "target": target}
-    check_secret_format(actor, provider, secret, **audit_as)
+    check_secret_format(actor, provider, secret, attempt)
     verification = provider.verify(secret)
     if verification.saved_ok:
         return verification
-    _record_failure(
-        actor, provider, verification.outcome.value, reason=verification.detail, **audit_as
-    )
+    _record_failure(actor, provider, verification.outcome.value, attempt, verification.detail)
     if verification.outcome is Outcome.INVALID:
         raise SecretKeyInvalid(invalid_key_message(verification.detail))
     raise ProviderUnreachable(
@@ -240,9 +231,8 @@ def create_integration(
     """Verify the secret with the provider, then add the integration."""
     provider = provider_of(providers, data.provider)
     secret = data.secret.get_secret_value()
-    verification = _verify(
-        actor, provider, secret, action="external_integration.create", name=data.name
-    )
+    attempt = SecretAttempt("external_integration.create", data.name)
+    verification = _verify(actor, provider, secret, attempt)
     integration = ExternalIntegration(
         provider=provider.slug,
         name=data.name,
@@ -282,15 +272,8 @@ def update_integration(
     secret = data.secret.get_secret_value() if data.secret else None
     verification = None
     if secret:
-        verification = _verify(
-            actor,
-            provider,
-            secret,
-            action="external_integration.update",
-            name=integration.name,
-            target=integration,
-            not_saved="The changes were not saved.",
-        )
+        attempt = SecretAttempt("external_integration.update", integration.name, integration)
+        verification = _verify(actor, provider, secret, attempt, "The changes were not saved.")
     changes = audit.diff(
         {"name": integration.name, "active": integration.active},
         {"name": data.name, "active": data.active},
@@ -323,13 +306,10 @@ def delete_integration(actor: Actor, integration: ExternalIntegration) -> None:
 
 def set_active(actor: Actor, integration: ExternalIntegration, active: bool) -> None:
     """Switch the integration on or off; a switch to the current state changes nothing."""
-    if integration.active == active:
-        return
-    integration.active = active
-    integration.updated_by = actor.user
-    action = "external_integration.activate" if active else "external_integration.deactivate"
-    audit.record(actor, action, integration)
-    db.session.commit()
+    actions = ("external_integration.activate", "external_integration.deactivate")
+    if switch_audited(actor, integration, "active", active, actions):
+        integration.updated_by = actor.user
+        db.session.commit()
 
 
 def verify_stored_secret(
@@ -337,14 +317,9 @@ def verify_stored_secret(
 ) -> Saved:
     """Ask the provider again whether the stored secret works, and record when it did."""
     provider = provider_of(providers, integration.provider)
+    attempt = SecretAttempt("external_integration.verify", integration.name, integration)
     verification = _verify(
-        actor,
-        provider,
-        reveal_secret(integration, box),
-        action="external_integration.verify",
-        name=integration.name,
-        target=integration,
-        not_saved="Nothing was changed.",
+        actor, provider, reveal_secret(integration, box), attempt, "Nothing was changed."
     )
     integration.last_verified_at = utcnow()
     audit.record(

@@ -37,7 +37,7 @@ from portal.services import audit
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, DomainError, InvalidInput, NotFound
 from portal.services.flexcharge_access import FlexCharge, remember_token, reveal
-from portal.services.persistence import get_or_not_found, unique_or_conflict
+from portal.services.persistence import get_or_not_found, switch_audited, unique_or_conflict
 
 OBJECT_TYPE = "FlexCharge"
 
@@ -364,13 +364,12 @@ def update_site(actor: Actor, site: FlexChargeSite, data: SiteInput) -> FlexChar
 
 def set_site_enabled(actor: Actor, site: FlexChargeSite, enabled: bool) -> bool:
     """Switch one site on or off; return whether anything changed."""
-    if site.enabled == enabled:
-        return False
-    site.enabled = enabled
-    action = "flexcharge.site.enable" if enabled else "flexcharge.site.disable"
-    audit.record(actor, action, site, object_type="FlexChargeSite", object_label=site.url)
-    db.session.commit()
-    return True
+    actions = ("flexcharge.site.enable", "flexcharge.site.disable")
+    labels = {"object_type": "FlexChargeSite", "object_label": site.url}
+    changed = switch_audited(actor, site, "enabled", enabled, actions, **labels)
+    if changed:
+        db.session.commit()
+    return changed
 
 
 def delete_site(actor: Actor, site: FlexChargeSite) -> None:

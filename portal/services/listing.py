@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from portal.extensions import db
 
 Columns = Sequence[ColumnElement[Any]]
+T = TypeVar("T")
 
 #: Stands in for a time never set (last used, last verified) so such rows sort as the oldest;
 #: a NULL would drop out of the keyset comparison.
@@ -117,3 +118,30 @@ def keyset_page(
         next_after=rows[-1].id if more and rows else None,
         previous_before=rows[0].id if mark is not None and rows else None,
     )
+
+
+@dataclass(frozen=True)
+class SortedPage(Generic[T]):
+    """One page of a sorted list, the cursors of its neighbours (None at the ends), its sort."""
+
+    rows: list[T]
+    next_after: int | None
+    previous_before: int | None
+    sort: Sort
+
+
+def sorted_page(
+    query: Select,
+    id_column: ColumnElement[Any],
+    sorts: Mapping[str, Columns],
+    sort: Sort,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int,
+) -> SortedPage:
+    """Return a page of a list in one of the sorts it offers (see ``keyset_page``)."""
+    page = keyset_page(
+        query, id_column, sorts[sort.key], sort, after=after, before=before, limit=limit
+    )
+    return SortedPage(page.rows, page.next_after, page.previous_before, sort)

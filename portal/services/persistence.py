@@ -62,6 +62,25 @@ def add_audited(
     return row
 
 
+def switch_audited(
+    actor: Actor,
+    row: Any,
+    flag: str,
+    on: bool,
+    actions: tuple[str, str],
+    **audit_fields: Any,
+) -> bool:
+    """Turn a row's on/off flag and record the (on, off) action; return whether it changed.
+
+    A switch to the state the row already has records nothing. The caller commits.
+    """
+    if getattr(row, flag) == on:
+        return False
+    setattr(row, flag, on)
+    audit.record(actor, actions[0] if on else actions[1], row, **audit_fields)
+    return True
+
+
 def delete_audited(
     actor: Actor,
     row: Any,

@@ -14,8 +14,8 @@ from portal.models.base import utcnow
 from portal.schemas.accounts import NewUser, PasswordChangeInput
 from portal.services import audit, sessions
 from portal.services.actor import Actor
-from portal.services.errors import Conflict, InvalidInput, PermissionDenied
-from portal.services.listing import NEVER, Sort, keyset_page
+from portal.services.errors import Conflict, InvalidInput, PermissionDenied, Throttled
+from portal.services.listing import NEVER, Sort, SortedPage, sorted_page
 from portal.services.listing import parse_sort as parse_sort_token
 from portal.services.persistence import get_or_not_found, unique_or_conflict
 
@@ -24,12 +24,8 @@ class InvalidCredentials(Exception):
     """The e-mail and password do not match an active account (deliberately vague)."""
 
 
-class SignInThrottled(Exception):
+class SignInThrottled(Throttled):
     """Too many failed sign-ins for the account; try again later."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -113,16 +109,6 @@ def parse_sort(raw: str | None) -> Sort:
     return parse_sort_token(raw, SORTS, DEFAULT_SORT)
 
 
-@dataclass(frozen=True)
-class UserPage:
-    """One page of users, and the cursors of the pages either side (None at the ends)."""
-
-    users: list[User]
-    next_after: int | None
-    previous_before: int | None = None
-    sort: Sort = DEFAULT
-
-
 def list_users(
     search: str = "",
     *,
@@ -130,7 +116,7 @@ def list_users(
     after: int | None = None,
     before: int | None = None,
     limit: int = 50,
-) -> UserPage:
+) -> SortedPage[User]:
     """Return a page of users whose e-mail contains the search, in the sort's order (keyset)."""
     sort = sort or DEFAULT
     query = select(User)
@@ -139,10 +125,7 @@ def list_users(
             search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         )
         query = query.where(User.email.like(f"%{escaped}%", escape="\\"))
-    page = keyset_page(
-        query, User.id, SORTS[sort.key], sort, after=after, before=before, limit=limit
-    )
-    return UserPage(page.rows, page.next_after, page.previous_before, sort)
+    return sorted_page(query, User.id, SORTS, sort, after=after, before=before, limit=limit)
 
 
 def get_user(user_id: int) -> User:

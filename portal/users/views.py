@@ -12,7 +12,7 @@ from portal.web.access import admin_required
 from portal.web.actor import current_actor
 from portal.web.forms import read, shown
 from portal.web.htmx import render_page_or_partial
-from portal.web.query import query_id, query_text
+from portal.web.query import page_query, query_text
 from portal.web.responses import attempt, confirm, dialog, done, row_or_redirect, submit
 
 bp = Blueprint("users", __name__, url_prefix="/system/users")
@@ -32,12 +32,7 @@ def user_row(user, status: int = 200):
 def index():
     """List users, searched by e-mail as you type and sorted by a column, fifty a page."""
     search = query_text("q")
-    page = users.list_users(
-        search,
-        sort=users.parse_sort(query_text("sort", max_length=40)),
-        after=query_id("after"),
-        before=query_id("before"),
-    )
+    page = users.list_users(search, **page_query(users.parse_sort))
     return render_page_or_partial(
         "users/index.html",
         "users/_results.html",

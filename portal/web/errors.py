@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from flask_limiter.errors import RateLimitExceeded
@@ -153,18 +155,25 @@ def handle_unexpected(error: Exception):
     )
 
 
+#: Which handler answers which error; Flask picks the most specific class of a raised error.
+HANDLERS: dict[type[BaseException], Callable[[Any], Any]] = {
+    HTTPException: handle_http,
+    ApiError: handle_api_error,
+    CSRFError: handle_csrf,
+    RateLimitExceeded: handle_rate_limit,
+    OperationalError: handle_database_down,
+    InterfaceError: handle_database_down,
+    # The pool had no connection to give within DB_POOL_TIMEOUT.
+    PoolTimeout: handle_database_down,
+    DBAPIError: handle_database_error,
+    StaleDataError: handle_stale,
+    NotFound: handle_not_found,
+    PermissionDenied: handle_denied,
+    Exception: handle_unexpected,
+}
+
+
 def register(app: Flask) -> None:
     """Install every handler on the app."""
-    app.register_error_handler(HTTPException, handle_http)
-    app.register_error_handler(ApiError, handle_api_error)
-    app.register_error_handler(CSRFError, handle_csrf)
-    app.register_error_handler(RateLimitExceeded, handle_rate_limit)
-    app.register_error_handler(OperationalError, handle_database_down)
-    app.register_error_handler(InterfaceError, handle_database_down)
-    # The pool had no connection to give within DB_POOL_TIMEOUT.
-    app.register_error_handler(PoolTimeout, handle_database_down)
-    app.register_error_handler(DBAPIError, handle_database_error)
-    app.register_error_handler(StaleDataError, handle_stale)
-    app.register_error_handler(NotFound, handle_not_found)
-    app.register_error_handler(PermissionDenied, handle_denied)
-    app.register_error_handler(Exception, handle_unexpected)
+    for error, handler in HANDLERS.items():
+        app.register_error_handler(error, handler)

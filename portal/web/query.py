@@ -8,6 +8,8 @@ with control characters or a number that is not one.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from flask import abort, request
 from werkzeug.routing import IntegerConverter, Map
@@ -47,3 +49,12 @@ def query_id(name: str) -> int | None:
     if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID) or len(raw) > 19:
         abort(400, description=f"The “{name}” value is not a valid position in the list.")
     return int(raw)
+
+
+def page_query(parse_sort: Callable[[str], Any]) -> dict[str, Any]:
+    """Read where a sorted list stands from the URL: its sort and its keyset cursors."""
+    return {
+        "sort": parse_sort(query_text("sort", max_length=40)),
+        "after": query_id("after"),
+        "before": query_id("before"),
+    }

@@ -429,6 +429,20 @@ def test_entities_in_the_path_that_do_not_exist_are_404_1007(sandbox: Api, path:
 
 
 @pytest.mark.services
+@pytest.mark.parametrize(
+    "path",
+    [
+        "createConnector/ME-1234-1234-1234-1234-1234-1234",
+        "updateConnector/CO-1234-1234-1234-1234-1234-1234",
+    ],
+)
+def test_an_unknown_guid_is_404_before_the_body_is_validated(sandbox: Api, path: str) -> None:
+    response = sandbox.post(path, {"name": 7})
+    assert response.status_code == 404
+    assert response.get_json()["errorCode"] == 1007
+
+
+@pytest.mark.services
 def test_a_default_connector_outside_the_scope_is_422_1007(sandbox: Api) -> None:
     merchant = sandbox.merchant()
     other_network = sandbox.connector(merchant, network="Mastercard")["guid"]

@@ -93,7 +93,7 @@ def like_reference(search: str) -> list[str]:
 
 def found(search: str, **kwargs) -> list[str]:
     """Return the names the service finds, in the list's order."""
-    return [c.name for c in customers.list_customers(search, limit=100, **kwargs).customers]
+    return [c.name for c in customers.list_customers(search, limit=100, **kwargs).rows]
 
 
 @pytest.fixture(params=["gathered", "walked"])
@@ -154,11 +154,11 @@ def test_a_search_pages_by_keyset_in_every_sort(plan) -> None:
             pages.append(
                 customers.list_customers("match", sort=sort, after=pages[-1].next_after, limit=5)
             )
-        assert [c.name for page in pages for c in page.customers] == expected
+        assert [c.name for page in pages for c in page.rows] == expected
         back = customers.list_customers(
             "match", sort=sort, before=pages[-1].previous_before, limit=5
         )
-        assert [c.name for c in back.customers] == expected[5:10]
+        assert [c.name for c in back.rows] == expected[5:10]
 
 
 def test_the_index_follows_inserts_renames_and_deletes() -> None:
@@ -233,7 +233,7 @@ def test_postgresql_plans_each_search_with_its_own_term() -> None:
         factories.make_customer(f"Customer {index:02d}")
     db.session.execute(text("ANALYZE customers"))
     for _ in range(12):
-        assert customers.list_customers("zzqx").customers == []
+        assert customers.list_customers("zzqx").rows == []
     generic = db.session.scalar(
         text(
             "SELECT sum(generic_plans) FROM pg_prepared_statements"

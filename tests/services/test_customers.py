@@ -44,12 +44,12 @@ def test_search_by_name_ignores_case_and_by_id_prefix() -> None:
     alpha = factories.make_customer("Alpha Payments")
     factories.make_customer("Beta Bank")
     factories.make_customer("100% Pay")
-    names = [c.name for c in customers.list_customers("PAYMENTS").customers]
+    names = [c.name for c in customers.list_customers("PAYMENTS").rows]
     assert names == ["Alpha Payments"]
-    by_id = customers.list_customers(alpha.public_id[:12]).customers
+    by_id = customers.list_customers(alpha.public_id[:12]).rows
     assert alpha in by_id
     # LIKE wildcards are literal: "%" finds only the name that has one.
-    assert [c.name for c in customers.list_customers("%").customers] == ["100% Pay"]
+    assert [c.name for c in customers.list_customers("%").rows] == ["100% Pay"]
 
 
 def test_keyset_pages_walk_forward_and_back_without_gaps() -> None:
@@ -58,9 +58,9 @@ def test_keyset_pages_walk_forward_and_back_without_gaps() -> None:
     first = customers.list_customers(limit=3)
     second = customers.list_customers(after=first.next_after, limit=3)
     third = customers.list_customers(after=second.next_after, limit=3)
-    walked = [c.name for page in (first, second, third) for c in page.customers]
+    walked = [c.name for page in (first, second, third) for c in page.rows]
     assert walked == expected
     assert first.previous_before is None and third.next_after is None
     back = customers.list_customers(before=third.previous_before, limit=3)
-    assert [c.name for c in back.customers] == expected[3:6]
+    assert [c.name for c in back.rows] == expected[3:6]
     assert back.next_after == second.next_after

@@ -42,7 +42,7 @@ def test_a_click_flips_the_column_in_use_and_starts_another_ascending() -> None:
 
 def names(page) -> list[str]:
     """Return the names of a page of customers, in order."""
-    return [customer.name for customer in page.customers]
+    return [customer.name for customer in page.rows]
 
 
 def test_customer_pages_follow_a_descending_sort_both_ways() -> None:
@@ -77,11 +77,11 @@ def test_users_sort_by_last_sign_in_with_never_as_oldest() -> None:
     early.last_login_at = utcnow() - timedelta(days=2)
     late.last_login_at = utcnow()
     db.session.commit()
-    order = users.list_users(sort=users.parse_sort("-last_sign_in")).users
+    order = users.list_users(sort=users.parse_sort("-last_sign_in")).rows
     assert [user.email for user in order] == [late.email, early.email, never.email]
     page = users.list_users(sort=users.parse_sort("last_sign_in"), limit=1)
     rest = users.list_users(sort=users.parse_sort("last_sign_in"), after=page.next_after)
-    assert [u.email for u in page.users + rest.users] == [never.email, early.email, late.email]
+    assert [u.email for u in page.rows + rest.rows] == [never.email, early.email, late.email]
 
 
 def test_api_keys_and_external_integrations_sort_by_any_offered_column() -> None:

@@ -10,7 +10,7 @@ from portal.models import ApiKey, Company, Connection
 from portal.services import api_keys, connections
 from portal.services.actor import Actor
 from portal.services.errors import Conflict, NotFound
-from portal.services.persistence import unique_or_conflict
+from portal.services.persistence import switch_audited, unique_or_conflict
 from tests import factories
 from tests.support.concurrency import run_concurrently
 from tests.support.queries import count, events
@@ -66,3 +66,16 @@ def test_a_delete_that_finds_nothing_records_nothing() -> None:
     with pytest.raises(NotFound, match="deleted meanwhile"):
         api_keys.delete_api_key(Actor.system("test"), key)
     assert events("api_key.delete") == []
+
+
+def test_a_switch_records_its_action_and_a_switch_to_the_same_state_records_nothing() -> None:
+    connection = factories.make_connection()
+    actions = ("connection.enable", "connection.disable")
+    enabled = connection.enabled
+    assert switch_audited(Actor.system("test"), connection, "enabled", enabled, actions) is False
+    assert switch_audited(Actor.system("test"), connection, "enabled", not enabled, actions)
+    db.session.commit()
+    assert connection.enabled is (not enabled)
+    off_or_on = actions[0] if connection.enabled else actions[1]
+    assert len(events(off_or_on)) == 1
+    assert events(actions[1] if connection.enabled else actions[0]) == []

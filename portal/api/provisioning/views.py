@@ -12,16 +12,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, g
 
 from portal.api import auth
+from portal.api.blueprint import api_blueprint
 from portal.api.body import read_json, read_query
 from portal.api.domain import from_domain_error
 from portal.api.errors import ApiError, api_error_response
 from portal.api.idempotency import idempotent
 from portal.api.provisioning import openapi
 from portal.api.provisioning.serialize import as_json, connector_out, merchant_out, settings_out
-from portal.extensions import csrf, db, limiter
+from portal.extensions import db
 from portal.schemas.provisioning import (
     ConnectorListResponse,
     ConnectorResponse,
@@ -42,24 +43,7 @@ from portal.web.registry import secret_box
 
 F = TypeVar("F", bound=Callable)
 
-bp = Blueprint("provisioning", __name__, url_prefix="/api/provisioning")
-# CSRF protects cookie-authenticated forms; this API never accepts the session cookie.
-csrf.exempt(bp)
-# Its limit is per API key, counted by `auth.api_key_required` after authentication.
-limiter.exempt(bp)
-
-
-@bp.before_request
-def limit_body_size() -> None:
-    """Refuse bodies larger than the API takes (413) before reading them."""
-    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
-
-
-@bp.after_request
-def add_api_headers(response: Response) -> Response:
-    """Keep answers out of caches and tell the client its rate-limit budget."""
-    response.headers["Cache-Control"] = "no-store"
-    return auth.add_rate_limit_headers(response)
+bp = api_blueprint("provisioning", __name__, "/api/provisioning")
 
 
 def answers_errors(view: F) -> F:
@@ -112,43 +96,48 @@ def create_merchant():
     return answer(as_json(MerchantResponse(success=True, merchant=merchant_out(customer))))
 
 
+def connector_answer(record, box, shown_shared_secret: str | None = None) -> Response:
+    """Answer one connector; a shared secret appears only when it was just generated."""
+    connector = connector_out(record, box, shown_shared_secret)
+    return answer(as_json(ConnectorResponse(success=True, connector=connector)))
+
+
+def save_connector(guid: str, find: Callable, model: type, save: Callable) -> Response:
+    """Check the guid is the key's, read the body with its model, save it, answer the connector.
+
+    The lookup comes first so that an unknown guid answers 404 before the body is validated.
+    """
+    key_scope = scope()
+    find(key_scope, guid)
+    data = read_json(model)
+    box = secret_box()
+    result = save(key_scope.actor(client_ip()), key_scope, guid, data, box)
+    return connector_answer(result.record, box, result.shown_shared_secret)
+
+
 @bp.post("/createConnector/<merchant_guid>")
 @writes
 def create_connector(merchant_guid: str):
     """Create a connector in the merchant's integration for the body's network."""
-    key_scope = scope()
-    provisioning.get_merchant(key_scope, merchant_guid)
-    data = read_json(NewConnectorInput)
-    box = secret_box()
-    result = provisioning.create_connector(
-        key_scope.actor(client_ip()), key_scope, merchant_guid, data, box
+    return save_connector(
+        merchant_guid, provisioning.get_merchant, NewConnectorInput, provisioning.create_connector
     )
-    connector = connector_out(result.record, box, result.shown_shared_secret)
-    return answer(as_json(ConnectorResponse(success=True, connector=connector)))
 
 
 @bp.post("/updateConnector/<connector_guid>")
 @writes
 def update_connector(connector_guid: str):
     """Change the fields the body sends; absent fields keep their values."""
-    key_scope = scope()
-    provisioning.get_connector(key_scope, connector_guid)
-    data = read_json(ConnectorUpdate)
-    box = secret_box()
-    result = provisioning.update_connector(
-        key_scope.actor(client_ip()), key_scope, connector_guid, data, box
+    return save_connector(
+        connector_guid, provisioning.get_connector, ConnectorUpdate, provisioning.update_connector
     )
-    connector = connector_out(result.record, box, result.shown_shared_secret)
-    return answer(as_json(ConnectorResponse(success=True, connector=connector)))
 
 
 @bp.get("/getConnector/<connector_guid>")
 @reads
 def get_connector(connector_guid: str):
     """Answer one connector."""
-    record = provisioning.get_connector(scope(), connector_guid)
-    connector = connector_out(record, secret_box())
-    return answer(as_json(ConnectorResponse(success=True, connector=connector)))
+    return connector_answer(provisioning.get_connector(scope(), connector_guid), secret_box())
 
 
 @bp.get("/listConnectors/<merchant_guid>")
