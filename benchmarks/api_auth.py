@@ -15,7 +15,8 @@ Usage: .venv/bin/python benchmarks/api_auth.py [--requests 6000] [--threads 4] [
    probe, as earlier versions did, for comparison).
 
 `--repo DIR` runs another checkout of the portal (for example the code before a change) with
-this same script, so both are measured alike.
+this same script, so both are measured alike. `--json` adds one JSON object as the last line of
+the output, for `make bench`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import inspect
+import json
 import multiprocessing
 import os
 import re
@@ -280,6 +282,7 @@ def main() -> None:
         help="run the attack's threads in this process, beside the probe (for comparison)",
     )
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument("--json", action="store_true", help="end with the figures as JSON")
     args = parser.parse_args()
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo))
@@ -407,6 +410,44 @@ def main() -> None:
         f"workers' resident memory (both): {rss_before:.0f} MB before, peak {rss_after:.0f} MB "
         f"during the attack: +{rss_after - rss_before:.0f} MB (target < 50 MB)"
     )
+    if args.json:
+        figures = {
+            "ratios": ratios,
+            "idle_p50_ms": p50(idle),
+            "attack_p50_ms": p50(under),
+            "attack_rps": results["rps"],
+            "rss_growth_mb": rss_after - rss_before,
+        }
+        print(json.dumps(as_json(figures, args)))
+
+
+def as_json(figures: dict, args) -> dict:
+    """Return the figures as `make bench` reads them: table rows, and the figures themselves."""
+    ratios = figures["ratios"]
+    attack = "flood" if not args.attack_rate else f"{args.attack_rate:g} req/s"
+    rows = [
+        {
+            "section": "API-key authentication",
+            "case": "/api/v1/me, authentication alone",
+            "ratio": p50(ratios),
+            "spread": [min(ratios), max(ratios)],
+            "note": f"vs /healthz, {args.rounds} rounds (api_auth.py)",
+        },
+        {
+            "section": "API-key authentication",
+            "case": f"/healthz p50 under a bad-secret {attack} ({args.attack_seconds:g} s)",
+            "p50_ms": figures["attack_p50_ms"],
+            "ratio": figures["attack_p50_ms"] / figures["idle_p50_ms"],
+            "note": f"vs idle {figures['idle_p50_ms']:.2f} ms; attack "
+            f"{figures['attack_rps']:.0f} req/s; target <= 2x",
+        },
+        {
+            "section": "API-key authentication",
+            "case": "workers' memory growth under the attack",
+            "note": f"+{figures['rss_growth_mb']:.0f} MB (target < 50 MB)",
+        },
+    ]
+    return {"script": "api_auth", "rows": rows, **figures}
 
 
 if __name__ == "__main__":

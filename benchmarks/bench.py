@@ -99,7 +99,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "customers_list.py": (["--repeat", "20"], ["--repeat", "3"]),
     "api_auth.py": (
         ["--requests", "3000", "--rounds", "5", "--attack-seconds", "10"],
-        ["--requests", "200", "--rounds", "2", "--attack-seconds", "2"],
+        ["--requests", "200", "--rounds", "2", "--attack-seconds", "4"],
     ),
     "startup.py": (["--rounds", "3", "--requests", "1000"], ["--rounds", "1", "--requests", "60"]),
 }

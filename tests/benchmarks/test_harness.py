@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 import threading
+from argparse import Namespace
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from benchmarks import bench
+from benchmarks import api_auth, bench
 from benchmarks.harness import (
     Client,
     Paired,
@@ -210,3 +211,19 @@ def test_flask_admin_stays_out_of_the_portal_and_its_tests():
     assert sources
     assert [str(path) for path in sources if importing.search(path.read_text())] == []
     assert importing.search(ROOT.joinpath("benchmarks/flask_admin_app.py").read_text())
+
+
+def test_api_auth_json_becomes_rows_of_the_table():
+    """api_auth.py's JSON: authentication's ratio, the flood's p50 ratio and the memory growth."""
+    figures = {
+        "ratios": [0.7, 0.8, 0.9],
+        "idle_p50_ms": 0.5,
+        "attack_p50_ms": 2.0,
+        "attack_rps": 1000.0,
+        "rss_growth_mb": 3.0,
+    }
+    args = Namespace(rounds=3, attack_rate=0, attack_seconds=10)
+    me, flood, memory = bench.rows_from_json("api_auth.py", api_auth.as_json(figures, args))
+    assert (me.ratio, me.spread) == (0.8, (0.7, 0.9))
+    assert flood.ratio == 4.0 and "flood" in flood.case
+    assert memory.note == "+3 MB (target < 50 MB)"
