@@ -18,7 +18,14 @@ from portal.extensions import db
 from tests import factories
 from tests.support.apps import TEST_DATABASE_URL
 from tests.support.fake_flexcharge import FakeFlexCharge
-from tests.support.flexcharge import bearer, declined_body, flexcharge_app, onboard, run_jobs
+from tests.support.flexcharge import (
+    bearer,
+    declined_body,
+    fake_flexcharge,  # noqa: F401 (a fixture)
+    flexcharge_app,
+    onboard,
+    run_jobs,
+)
 
 NUMBER = "4111111111111111"
 OTHER_NUMBER = "5555555555554444"
@@ -27,13 +34,6 @@ CVV = "9713"
 pytestmark = pytest.mark.skipif(
     bool(TEST_DATABASE_URL), reason="reads the bytes of the SQLite database file"
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -17,12 +16,13 @@ from portal.services import customers
 from portal.services import flexcharge_merchants as merchants
 from tests import factories
 from tests.support.concurrency import run_concurrently
-from tests.support.fake_flexcharge import APPROVING_CARD, FakeFlexCharge
+from tests.support.fake_flexcharge import APPROVING_CARD
 from tests.support.flexcharge import (
     SYSTEM,
+    app_on_fake_flexcharge,  # noqa: F401 (a fixture)
     bearer,
     declined_body,
-    flexcharge_app,
+    fake_flexcharge,  # noqa: F401 (a fixture)
     onboard,
     run_jobs,
     site_of,
@@ -34,19 +34,6 @@ pytestmark = pytest.mark.services
 
 URL = "/api/v1/transactions"
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
-
-
-@pytest.fixture
-def app(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
-    """Return an app whose FlexCharge calls go to the fake."""
-    yield from flexcharge_app(database_url, fake)
 
 
 @pytest.fixture

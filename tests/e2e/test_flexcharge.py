@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import requests
 from flask import Flask
 from playwright.sync_api import Page, expect
@@ -14,27 +11,15 @@ from tests.support.e2e import sign_in_as, wait_for_htmx
 from tests.support.fake_flexcharge import APPROVING_CARD, FakeFlexCharge
 from tests.support.flexcharge import (
     WEBHOOK_KEY,
+    app_on_fake_flexcharge,  # noqa: F401 (a fixture)
     bearer,
     declined_body,
-    flexcharge_app,
+    fake_flexcharge,  # noqa: F401 (a fixture)
     run_jobs,
     transaction_body,
 )
 
 MID = "0ba84f6e-1b2c-4d5e-8f90-123456789abc"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
-
-
-@pytest.fixture
-def app(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
-    """Serve an app whose FlexCharge calls go to the fake."""
-    yield from flexcharge_app(database_url, fake)
 
 
 def enter_credentials(page: Page, environment: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -15,12 +14,13 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditEvent, Transaction
 from tests import factories
-from tests.support.fake_flexcharge import FakeFlexCharge, sign_webhook
+from tests.support.fake_flexcharge import sign_webhook
 from tests.support.flexcharge import (
     WEBHOOK_KEY,
+    app_on_fake_flexcharge,  # noqa: F401 (a fixture)
     bearer,
     declined_body,
-    flexcharge_app,
+    fake_flexcharge,  # noqa: F401 (a fixture)
     onboard,
 )
 
@@ -28,19 +28,6 @@ from tests.support.flexcharge import (
 pytestmark = pytest.mark.services
 
 HOST = "localhost"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
-
-
-@pytest.fixture
-def app(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
-    """Return an app whose FlexCharge calls go to the fake."""
-    yield from flexcharge_app(database_url, fake)
 
 
 @pytest.fixture

@@ -13,18 +13,15 @@ from portal.extensions import db
 from portal.models import Delivery
 from tests.support.apps import ENCRYPTION_KEY
 from tests.support.fake_flexcharge import FakeFlexCharge
-from tests.support.flexcharge import flexcharge_app, record
+from tests.support.flexcharge import (
+    fake_flexcharge,  # noqa: F401 (a fixture)
+    flexcharge_app,
+    record,
+)
 from tests.support.worker import Worker, wait_for
 
 DELIVER = (("task", "flexcharge.deliver"),)
 DELIVERED = (("outcome", "delivered"), *DELIVER)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tests.support.concurrency import run_concurrently
 from tests.support.fake_flexcharge import FakeFlexCharge
 from tests.support.flexcharge import (
     SYSTEM,
+    fake_flexcharge,  # noqa: F401 (a fixture)
     flexcharge_app,
     queued,
     record,
@@ -29,13 +30,6 @@ from tests.support.flexcharge import (
 
 # Also run against PostgreSQL and Redis (the job store) in `make test-services`.
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -19,20 +16,12 @@ from portal.services.flexcharge_access import current_token
 from portal.web.registry import flexcharge, secret_box
 from tests import factories
 from tests.support.fake_flexcharge import FakeFlexCharge
-from tests.support.flexcharge import SYSTEM, credentials_input, flexcharge_app
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
-
-
-@pytest.fixture
-def app(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
-    """Return an app whose FlexCharge calls go to the fake."""
-    yield from flexcharge_app(database_url, fake)
+from tests.support.flexcharge import (
+    SYSTEM,
+    app_on_fake_flexcharge,  # noqa: F401 (a fixture)
+    credentials_input,
+    fake_flexcharge,  # noqa: F401 (a fixture)
+)
 
 
 def events(action: str) -> list[AuditEvent]:

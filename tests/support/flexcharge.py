@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from portal.extensions import db
@@ -40,6 +41,21 @@ def flexcharge_app(database_url: str, fake: FakeFlexCharge, **extra) -> Iterator
         **extra,
     }
     yield from fresh_app(database_url, **settings)
+
+
+# The fixtures every FlexCharge test module uses: a module imports them by these names (pytest
+# finds fixtures among a module's names) and its tests ask for `fake` and `app`.
+@pytest.fixture(name="fake")
+def fake_flexcharge() -> Iterator[FakeFlexCharge]:
+    """Serve a FlexCharge-like API on 127.0.0.1."""
+    with FakeFlexCharge() as server:
+        yield server
+
+
+@pytest.fixture(name="app")
+def app_on_fake_flexcharge(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
+    """Return an app whose FlexCharge calls go to the fake."""
+    yield from flexcharge_app(database_url, fake)
 
 
 def run_jobs(app: Flask, rounds: int = 50) -> int:

@@ -6,7 +6,6 @@ import csv
 import io
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -21,9 +20,10 @@ from tests import factories
 from tests.support.fake_flexcharge import APPROVING_CARD, FakeFlexCharge
 from tests.support.flexcharge import (
     SYSTEM,
+    app_on_fake_flexcharge,  # noqa: F401 (a fixture)
     bearer,
     declined_body,
-    flexcharge_app,
+    fake_flexcharge,  # noqa: F401 (a fixture)
     onboard,
     run_jobs,
     site_of,
@@ -35,19 +35,6 @@ from tests.support.web import csrf_token
 pytestmark = pytest.mark.services
 
 URL = "/connect/flexcharge/report"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
-
-
-@pytest.fixture
-def app(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
-    """Return an app whose FlexCharge calls go to the fake."""
-    yield from flexcharge_app(database_url, fake)
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,11 +12,11 @@ from portal.models import FlexChargeCredentials, FlexChargeSite
 from portal.services import customers
 from portal.services import flexcharge_merchants as merchants
 from tests import factories
-from tests.support.fake_flexcharge import FakeFlexCharge
 from tests.support.flexcharge import (
     WEBHOOK_KEY,
+    app_on_fake_flexcharge,  # noqa: F401 (a fixture)
     bearer,
-    flexcharge_app,
+    fake_flexcharge,  # noqa: F401 (a fixture)
     onboard,
     run_jobs,
     site_of,
@@ -27,19 +25,6 @@ from tests.support.flexcharge import (
 from tests.support.web import csrf_token
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeFlexCharge]:
-    """Serve a FlexCharge-like API on 127.0.0.1."""
-    with FakeFlexCharge() as server:
-        yield server
-
-
-@pytest.fixture
-def app(database_url: str, fake: FakeFlexCharge) -> Iterator[Flask]:
-    """Return an app whose FlexCharge calls go to the fake."""
-    yield from flexcharge_app(database_url, fake)
 
 
 @pytest.fixture
