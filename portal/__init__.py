@@ -97,6 +97,19 @@ def check_production(app: Flask) -> None:
         )
 
 
+def close_app(app: Flask) -> None:
+    """Close the app's connection pools: the database's, and the Redis pools of the limit
+    storages and the job store (for tests and tools that build many apps in one process)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    # limits' RedisStorage keeps its client as `.storage`; memory:// has no pool to close.
+    limit_storages = (limiter.storage, app.extensions[registry.EXTENSION].limit_storage)
+    for storage in limit_storages:
+        database.close_redis_pool(getattr(storage, "storage", None))
+    app.extensions[jobs.EXTENSION].close()
+
+
 def check_secrets(app: Flask) -> None:
     """Refuse to start without the secret key, encryption keys and API-key pepper."""
     missing = [key for key in config.INSTANCE_SECRETS if not app.config.get(key)]

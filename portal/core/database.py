@@ -45,3 +45,12 @@ def configure_engine_events() -> None:
     if not _configured:
         event.listen(Engine, "connect", _sqlite_pragmas)
         _configured = True
+
+
+def close_redis_pool(client: object) -> None:
+    """Close the sockets of a Redis client's pool (no-op for anything else); a later command
+    opens new ones. Apps built and dropped in one process (tests, tools) call it, so sockets
+    are not left for the garbage collector."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        pool.disconnect()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from portal import config
+from portal.core.database import close_redis_pool
 from portal.jobs import tasks
 
 if TYPE_CHECKING:
@@ -94,6 +95,12 @@ class JobQueue:
     def requeue_task(self):
         """Return the periodic task that re-enqueues stale rows."""
         return self.huey and self._requeue_stale
+
+    def close(self) -> None:
+        """Close the store's connections (a Redis pool), if the store was ever opened."""
+        with self._lock:
+            if self._huey is not None:
+                close_redis_pool(getattr(self._huey.storage, "conn", None))
 
     def depth(self) -> dict[str, int]:
         """Count the jobs waiting in the store: queued (due now) and scheduled (retries)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from limits import parse
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
 
 from portal.clients.flexcharge import FlexChargeClient
@@ -37,6 +37,8 @@ class Collaborators:
     api_rate_limiter: RateLimiter | InProcessFixedWindow
     providers: Mapping[str, Provider]
     flexcharge: FlexCharge
+    #: The connection (pool) to the shared limit storage the throttle and key checks use.
+    limit_storage: Storage
 
 
 def build_flexcharge(config: Mapping, box: SecretBox) -> FlexCharge:
@@ -95,6 +97,7 @@ def build(config: Mapping) -> Collaborators:
             )
         ),
         flexcharge=build_flexcharge(config, box),
+        limit_storage=storage,
     )
 
 

@@ -6,13 +6,16 @@ import stat
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import text
 
-from portal import create_app
+from portal import close_app, create_app
 from portal.config import engine_options
-from portal.extensions import db
-from tests.support.apps import overrides
+from portal.extensions import db, limiter
+from portal.jobs import job_queue
+from portal.web import registry
+from tests.support.apps import TEST_REDIS_URL, overrides
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(app: Flask) -> None:
@@ -53,3 +56,24 @@ def test_postgresql_sessions_run_with_the_statement_timeout(app: Flask) -> None:
             pytest.skip("PostgreSQL setting")
         timeout = db.session.execute(text("SHOW statement_timeout")).scalar()
     assert timeout == "10s"
+
+
+@pytest.mark.services
+def test_close_app_closes_the_redis_pools_of_limits_and_jobs(database_url: str) -> None:
+    """An app dropped in a process (tests, tools) leaves no Redis socket to the collector."""
+    if not TEST_REDIS_URL:
+        pytest.skip("needs TEST_REDIS_URL")
+    watcher = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        before = len(watcher.client_list())
+        app = create_app(overrides(database_url))
+        app.extensions[registry.EXTENSION].limit_storage.incr("close-app-test", 60)
+        limiter.storage.incr("close-app-test", 60)
+        with app.app_context():
+            assert job_queue().depth() == {"queued": 0, "scheduled": 0}
+        opened = len(watcher.client_list())
+        assert opened > before
+        close_app(app)
+        assert len(watcher.client_list()) <= before
+    finally:
+        watcher.close()

@@ -25,8 +25,7 @@ import requests
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-from portal import create_app
-from portal.extensions import db
+from portal import close_app, create_app
 from tests import factories
 from tests.support.apps import ENCRYPTION_KEY, TEST_DATABASE_URL, TEST_REDIS_URL, overrides
 from tests.support.fake_flexcharge import FakeFlexCharge
@@ -188,8 +187,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             )
             first_run(node_a.url)
             yield cluster
-            with app.app_context():
-                db.engine.dispose()
+            close_app(app)
 
 
 def first_run(node: str) -> None:

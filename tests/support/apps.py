@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import text
 
-from portal import create_app
+from portal import close_app, create_app
 from portal.extensions import db, limiter
 from portal.models import CHAIN_HEAD_ID, GENESIS_HASH, AuditChainHead
 
@@ -89,6 +89,4 @@ def fresh_app(database_url: str, **extra) -> Iterator[Flask]:
         # The limiter is process-global; on Redis its counts would outlive the test.
         limiter.reset()
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
