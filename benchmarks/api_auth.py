@@ -67,6 +67,31 @@ def seed(database_url: str, config: dict[str, str]) -> str:
         return api_keys.generate_api_key(Actor(user=user), data, *extra).plaintext
 
 
+def instance_secrets() -> dict[str, str]:
+    """Return fresh instance secrets, by their configuration keys."""
+    from cryptography.fernet import Fernet  # the portal's dependency, from --repo's path
+
+    return {
+        "SECRET_KEY": os.urandom(32).hex(),
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "API_KEY_PEPPER": os.urandom(32).hex(),
+    }
+
+
+def served_env(database_url: str, config: dict[str, str], **extra: str) -> dict[str, str]:
+    """Return the environment gunicorn serves the seeded database with."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORTAL_SECRET_KEY": config["SECRET_KEY"],
+        "PORTAL_ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
+        "PORTAL_API_KEY_PEPPER": config["API_KEY_PEPPER"],
+        # The per-key limit (50 per second) is counted, never met: the cost is measured.
+        "PORTAL_API_RATE_LIMIT": "1000000 per second",
+        **extra,
+    }
+
+
 def drain(stream) -> None:
     """Read and drop a stream until it closes."""
     for _ in stream:
@@ -124,6 +149,19 @@ def wait_ready(port: int) -> None:
     raise SystemExit("gunicorn did not answer /healthz")
 
 
+def run_clients(client, threads: int, numbered: bool = False) -> float:
+    """Run `client` in `threads` threads at once (given its number when `numbered`); return the
+    seconds from the first start to the last end."""
+    arguments = [(number,) if numbered else () for number in range(threads)]
+    workers = [threading.Thread(target=client, args=args) for args in arguments]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started
+
+
 def load(port: int, path: str, headers: dict[str, str], requests: int, threads: int):
     """Send `requests` GETs from `threads` clients; return requests/s and argon2 counts by pid."""
     per_thread = requests // threads
@@ -141,13 +179,7 @@ def load(port: int, path: str, headers: dict[str, str], requests: int, threads: 
                     pid, count = seen.split(":")
                     counts[pid] = max(counts.get(pid, 0), int(count))
 
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(client, threads)
     if failures:
         raise SystemExit(f"{len(failures)} requests to {path} failed: {sorted(set(failures))}")
     return per_thread * threads / elapsed, counts
@@ -287,26 +319,11 @@ def main() -> None:
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo))
 
-    from cryptography.fernet import Fernet
-
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
         database_url = f"sqlite:///{Path(tmp) / 'portal.db'}"
-        config = {
-            "SECRET_KEY": os.urandom(32).hex(),
-            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "API_KEY_PEPPER": os.urandom(32).hex(),
-        }
+        config = instance_secrets()
         key = seed(database_url, config)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "PORTAL_SECRET_KEY": config["SECRET_KEY"],
-            "PORTAL_ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-            "PORTAL_API_KEY_PEPPER": config["API_KEY_PEPPER"],
-            "PORTAL_BENCHMARK": "1",
-            # The per-key limit (50 per second) is counted, never met: the cost is measured.
-            "PORTAL_API_RATE_LIMIT": "1000000 per second",
-        }
+        env = served_env(database_url, config, PORTAL_BENCHMARK="1")
         process, port = start_gunicorn(repo, env)
         try:
             wait_ready(port)

@@ -35,7 +35,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_auth import rounds, start_gunicorn, wait_ready  # noqa: E402
+from benchmarks.api_auth import (  # noqa: E402
+    instance_secrets,
+    rounds,
+    run_clients,
+    served_env,
+    start_gunicorn,
+    wait_ready,
+)
 
 LIST_SIZE = 1000
 
@@ -122,13 +129,7 @@ def load(port: int, requests: int, threads: int, make: Callable[[int], tuple]) -
                 with lock:
                     failures.append(status)
 
-    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(client, threads, numbered=True)
     if failures:
         raise SystemExit(f"{len(failures)} requests failed: {sorted(set(failures))}")
     return per_thread * threads / elapsed
@@ -149,26 +150,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="end with the figures as JSON")
     args = parser.parse_args()
 
-    from cryptography.fernet import Fernet
-
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
         database_url = f"sqlite:///{Path(tmp) / 'portal.db'}"
-        config = {
-            "SECRET_KEY": os.urandom(32).hex(),
-            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "API_KEY_PEPPER": os.urandom(32).hex(),
-        }
+        config = instance_secrets()
         seeded = seed(database_url, config)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "PORTAL_SECRET_KEY": config["SECRET_KEY"],
-            "PORTAL_ENCRYPTION_KEYS": config["ENCRYPTION_KEYS"],
-            "PORTAL_API_KEY_PEPPER": config["API_KEY_PEPPER"],
-            "PORTAL_API_RATE_LIMIT": "1000000 per second",
-            "RATELIMIT_STORAGE_URI": args.storage,
-        }
+        env = served_env(database_url, config, RATELIMIT_STORAGE_URI=args.storage)
         process, port = start_gunicorn(ROOT, env)
         try:
             wait_ready(port)

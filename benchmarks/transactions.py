@@ -46,6 +46,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
+from benchmarks.api_auth import run_clients  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.jobs import job_queue  # noqa: E402
@@ -217,13 +218,7 @@ def load(port: int, make, count: int, threads: int, expected: int) -> float:
             if status != expected:
                 failures.append(status)
 
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(client, threads)
     if failures:
         raise SystemExit(f"{len(failures)} requests failed: {sorted(set(failures))}")
     return per_thread * threads / elapsed

@@ -22,6 +22,7 @@ from portal.schemas.connect import (
     field_errors,
     generate_shared_secret,
 )
+from tests.support.provisioning import seed_connector
 
 CONNECTION_ID = "CO-1234-1234-1234-1234-1234-1234"
 
@@ -102,31 +103,7 @@ def test_minimal_connection_gets_the_defaults() -> None:
 
 def test_seed_example_is_accepted_with_camel_case_names() -> None:
     """Accept seed 002's example connector in its JSON spelling."""
-    result = ConnectionInput.model_validate(
-        {
-            "name": "SimulatorConnector A",
-            "adapter": "Simulator",
-            "method": "Credit Card",
-            "apiKey": "sim-connector-a",
-            "publicIntegrationKey": "4nhDxztY3bBeozkyd7Zs",
-            "sharedSecret": "OsEPpNrSr8hxYR3BO0F73YXMvMdDsM",
-            "businessCountry": "AT",
-            "config": {
-                "username": "asmith",
-                "password": "supersecure1",
-                "apiSecret": "ljkllLkklmKLlk3",
-                "extraData": None,
-                "language": "de",
-                "testMode": True,
-            },
-            "description": "string",
-            "disabledTransactionTypes": ["initial_debit"],
-            "postbackFormat": "inherit",
-            "alias": "string",
-            "settings": {"tx:expiration-minutes": "900", "refund:ui-enabled": "1"},
-            "terminals": [{"terminalId": "string", "disabled": True}],
-        }
-    )
+    result = ConnectionInput.model_validate(seed_connector())
     assert result.business_country == "AT"
     assert result.config.language == "de"
     assert result.config.extra_data == {}
