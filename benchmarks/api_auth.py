@@ -1,18 +1,19 @@
 """API-key authentication on gunicorn (2 workers of 8 threads): its cost, and an attack.
 
 Usage: .venv/bin/python benchmarks/api_auth.py [--requests 6000] [--threads 4] [--rounds 5]
-                                                [--attack-seconds 20] [--repo DIR]
+                                                [--attack-seconds 20] [--attack-threads 8]
+                                                [--repo DIR]
 
 1. Cost: the same bounded number of requests to /healthz and to /api/v1/me (a valid key) from a
    few client threads, in paired rounds; prints requests/s and the median of the rounds'
    ratios (target >= 0.6).
-2. Attack: one client measures /healthz latency alone (idle), then again while 8 threads send
-   /api/v1/me with the right key id and wrong secrets as fast as they can; prints the p50
-   latencies and their ratio (target: within 2x of idle), the attack's requests/s and answers,
-   and the workers' resident memory before and after (target: growth under 50 MB). The 8
-   attacking threads run in a process of their own, as an attacker's would, so the probe does
-   not share its interpreter's GIL with them (`--same-process-attack` runs them beside the
-   probe, as earlier versions did, for comparison).
+2. Attack: one client measures /healthz latency alone (idle), then again while 8 threads
+   (`--attack-threads`, each its own connections) send /api/v1/me with the right key id and
+   wrong secrets as fast as they can; prints the p50 latencies and their ratio (target: within
+   2x of idle), the attack's requests/s and answers, and the workers' resident memory before
+   and after (target: growth under 50 MB). The attacking threads run in a process of their
+   own, as an attacker's would, so the probe does not share its interpreter's GIL with them
+   (`--same-process-attack` runs them beside the probe, as earlier versions did).
 
 `--repo DIR` runs another checkout of the portal (for example the code before a change) with
 this same script, so both are measured alike. `--json` adds one JSON object as the last line of
@@ -268,18 +269,21 @@ def attack(
     return sent[0] / (time.perf_counter() - started), statuses
 
 
-def attack_process(port, keys, seconds, rate, started, results) -> None:
+def attack_process(port, keys, seconds, rate, threads, started, results) -> None:
     """Run the attack in this (child) process and send its figures back."""
     started.set()
-    results.put(attack(port, keys, seconds, rate))
+    results.put(attack(port, keys, seconds, rate, threads))
 
 
-def attack_elsewhere(port: int, keys: list[str], seconds: float, rate: float, started):
+def attack_elsewhere(
+    port: int, keys: list[str], seconds: float, rate: float, threads: int, started
+):
     """Run the attack in a process of its own; set `started` once it runs, return its figures."""
     # "spawn": a fresh interpreter, none of this process's threads or locks carried over.
     context = multiprocessing.get_context("spawn")
     ready, results = context.Event(), context.Queue()
-    child = context.Process(target=attack_process, args=(port, keys, seconds, rate, ready, results))
+    arguments = (port, keys, seconds, rate, threads, ready, results)
+    child = context.Process(target=attack_process, args=arguments)
     child.start()
     ready.wait(timeout=60)
     started.set()
@@ -307,6 +311,9 @@ def main() -> None:
     parser.add_argument("--attack-seconds", type=float, default=20.0)
     parser.add_argument(
         "--attack-rate", type=float, default=0.0, help="attack requests/s in all (0: flood)"
+    )
+    parser.add_argument(
+        "--attack-threads", type=int, default=8, help="attacking client threads (connections)"
     )
     parser.add_argument(
         "--same-process-attack",
@@ -363,7 +370,7 @@ def main() -> None:
                 target=lambda: results.update(
                     zip(
                         ("rps", "statuses"),
-                        run(port, keys, args.attack_seconds, args.attack_rate),
+                        run(port, keys, args.attack_seconds, args.attack_rate, args.attack_threads),
                         strict=True,
                     )
                 )
@@ -405,7 +412,7 @@ def main() -> None:
     print(f"hash verifications counted by the workers: {sum(counts.values())}")
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(results["statuses"].items()))
     print(
-        f"bad-secret attack, 8 threads "
+        f"bad-secret attack, {args.attack_threads} threads "
         f"({'beside the probe' if args.same_process_attack else 'in a process of their own'}), "
         f"{args.attack_seconds:g} s"
         f"{f', paced to {args.attack_rate:g} req/s' if args.attack_rate else ', flooding'}: "
@@ -452,7 +459,8 @@ def as_json(figures: dict, args) -> dict:
         },
         {
             "section": "API-key authentication",
-            "case": f"/healthz p50 under a bad-secret {attack} ({args.attack_seconds:g} s)",
+            "case": f"/healthz p50 under a bad-secret {attack} "
+            f"({args.attack_threads} connections, {args.attack_seconds:g} s)",
             "p50_ms": figures["attack_p50_ms"],
             "ratio": figures["attack_p50_ms"] / figures["idle_p50_ms"],
             "note": f"vs idle {figures['idle_p50_ms']:.2f} ms; attack "

@@ -15,6 +15,8 @@ ENVIRONMENT_VARIABLES: dict[str, tuple[str, Any]] = {
     "PORTAL_API_KEY_PEPPER": ("API_KEY_PEPPER", str),
     "PORTAL_API_KEY_FAILURES_PER_KEY": ("API_KEY_FAILURES_PER_KEY", str),
     "PORTAL_API_KEY_FAILURES_PER_CLIENT": ("API_KEY_FAILURES_PER_CLIENT", str),
+    "PORTAL_API_KEY_THROTTLED_HOLD": ("API_KEY_THROTTLED_HOLD", float),
+    "PORTAL_API_KEY_THROTTLED_HOLD_SLOTS": ("API_KEY_THROTTLED_HOLD_SLOTS", int),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "PORTAL_SESSION_IDLE_MINUTES": ("SESSION_IDLE_MINUTES", int),
     "PORTAL_SESSION_MAX_HOURS": ("SESSION_MAX_HOURS", int),
@@ -134,6 +136,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # Failed API-key verifications allowed per key id and per client address (429 after).
         "API_KEY_FAILURES_PER_KEY": "10 per minute",
         "API_KEY_FAILURES_PER_CLIENT": "30 per minute",
+        # Past those limits each refusal is held this many seconds before it is sent, at most
+        # this many at once per process (each keeps one of gunicorn's 8 threads): a flood over
+        # a few connections then sends a request per connection per second.
+        "API_KEY_THROTTLED_HOLD": 1.0,
+        "API_KEY_THROTTLED_HOLD_SLOTS": 4,
         # Benchmarks only: API answers report the worker's argon2 verification count.
         "BENCHMARK": False,
         # argon2id costs of new password hashes; None keeps argon2-cffi's RFC 9106 profile.

@@ -31,6 +31,12 @@ OUTBOUND_FAILURES = Counter(
     "Calls to third parties that gave no usable answer, by provider and kind of failure.",
     ["provider", "kind"],
 )
+API_KEY_THROTTLED = Counter(
+    "portal_api_key_throttled_total",
+    "API requests refused 429 after too many failed key verifications, by whether the refusal "
+    "was held (a free hold slot) or answered at once (every slot taken: a wide flood).",
+    ["held"],
+)
 JOBS = Counter(
     "portal_jobs_total",
     "Background jobs run by this worker, by task and outcome (failed and error are failures).",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits.storage import Storage
@@ -63,3 +65,34 @@ class LoginThrottle:
         """Forget the attempts of the account."""
         for key in self._keys(email):
             self.storage.clear(key)
+
+
+class RefusalHold:
+    """Holds refusals of a throttled client for a while before they are sent, a few at a time.
+
+    A client that keeps flooding after it is throttled would otherwise get one cheap 429 after
+    another, as fast as it can ask: each costs little, but a flood over a handful of
+    connections still keeps the cores busy and every other request waits for them. Held for
+    ``seconds``, each connection sends one request per hold and the flood costs almost no CPU.
+    A held refusal keeps a server thread, so at most ``slots`` are held at once in a process and
+    the rest are answered at once: past that many connections the flood is for the proxy in
+    front to cap (README, "The flood and the 2x target").
+    """
+
+    def __init__(
+        self, seconds: float, slots: int, wait: Callable[[float], object] = time.sleep
+    ) -> None:
+        """Hold refusals `seconds` each, at most `slots` at once; 0 for either holds none."""
+        self.seconds = seconds
+        self._slots = threading.BoundedSemaphore(slots) if slots > 0 and seconds > 0 else None
+        self._wait = wait
+
+    def hold(self, at_most: float) -> bool:
+        """Wait before a refusal (no longer than `at_most`) when a slot is free; say if it did."""
+        if self._slots is None or not self._slots.acquire(blocking=False):
+            return False
+        try:
+            self._wait(min(self.seconds, at_most))
+        finally:
+            self._slots.release()
+        return True

@@ -15,6 +15,8 @@ from limits.strategies import RateLimiter
 from sqlalchemy import bindparam, func, or_, select, update
 
 from portal.core import api_key_tokens as tokens
+from portal.core.metrics import API_KEY_THROTTLED
+from portal.core.throttle import RefusalHold
 from portal.extensions import db
 from portal.models import ApiKey, Company
 from portal.models.base import utcnow
@@ -215,7 +217,9 @@ class ApiKeyAuthenticator:
     key id and per client (shared through the rate-limit storage) and remembered per process,
     and the legacy argon2 hashes of keys made before the keyed hash are verified at most
     ``legacy_concurrency`` at a time per process. While a key id is past its failure limit, its
-    wrong secrets are refused from memory (a flood then costs no database or storage work).
+    wrong secrets are refused from memory (a flood then costs no database or storage work), and
+    every throttled refusal is held a while before it is sent (``hold``), which slows a flood
+    down to a request per connection per hold.
     """
 
     def __init__(
@@ -227,6 +231,7 @@ class ApiKeyAuthenticator:
         cache_size: int = 1024,
         last_used_interval: float = 60.0,
         legacy_concurrency: int = 2,
+        hold: RefusalHold | None = None,
     ) -> None:
         """Create the per-process caches of verified and failed keys and the last-used throttle."""
         if len(pepper) < 16:
@@ -243,6 +248,7 @@ class ApiKeyAuthenticator:
         self.last_used = tokens.LastUsedThrottle(interval=last_used_interval)
         self.last_used_interval = timedelta(seconds=last_used_interval)
         self._legacy = threading.BoundedSemaphore(legacy_concurrency)
+        self.hold = hold or RefusalHold(0, 0)
         self._lock = threading.Lock()
         # Key ids past their failure limit: when the window ends and the row as it was then.
         self._throttled: OrderedDict[str, ThrottledKeyId] = OrderedDict()
@@ -269,7 +275,12 @@ class ApiKeyAuthenticator:
                 self.cache.discard_id(cached_id)
                 raise ApiKeyRejected("deleted")
         else:
-            row = self._verify(presented, parsed, client)
+            try:
+                row = self._verify(presented, parsed, client)
+            except ApiKeyThrottled as error:
+                held = self.hold.hold(error.retry_after)
+                API_KEY_THROTTLED.labels(held="yes" if held else "no").inc()
+                raise
         identity = AuthenticatedKey(
             id=row.id,
             name=row.name,

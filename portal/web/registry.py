@@ -18,7 +18,7 @@ from portal.clients.flexcharge import FlexChargeClient
 from portal.clients.stripe import StripeClient
 from portal.core.crypto import SecretBox, parse_keys
 from portal.core.rate_limits import InProcessFixedWindow, fixed_window
-from portal.core.throttle import LoginThrottle
+from portal.core.throttle import LoginThrottle, RefusalHold
 from portal.services.api_keys import ApiKeyAuthenticator, FailureLimits
 from portal.services.flexcharge_access import DeliveryPolicy, FlexCharge
 from portal.services.providers import Provider, build_providers
@@ -89,6 +89,9 @@ def build(config: Mapping) -> Collaborators:
             cache_ttl=config["API_KEY_CACHE_TTL"],
             cache_size=config["API_KEY_CACHE_SIZE"],
             last_used_interval=config["API_KEY_LAST_USED_INTERVAL"],
+            hold=RefusalHold(
+                config["API_KEY_THROTTLED_HOLD"], config["API_KEY_THROTTLED_HOLD_SLOTS"]
+            ),
         ),
         api_rate_limiter=fixed_window(uri, storage),
         providers=build_providers(

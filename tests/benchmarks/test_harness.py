@@ -222,8 +222,8 @@ def test_api_auth_json_becomes_rows_of_the_table():
         "attack_rps": 1000.0,
         "rss_growth_mb": 3.0,
     }
-    args = Namespace(rounds=3, attack_rate=0, attack_seconds=10)
+    args = Namespace(rounds=3, attack_rate=0, attack_seconds=10, attack_threads=8)
     me, flood, memory = bench.rows_from_json("api_auth.py", api_auth.as_json(figures, args))
     assert (me.ratio, me.spread) == (0.8, (0.7, 0.9))
-    assert flood.ratio == 4.0 and "flood" in flood.case
+    assert flood.ratio == 4.0 and "flood" in flood.case and "8 connections" in flood.case
     assert memory.note == "+3 MB (target < 50 MB)"

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from limits.storage import storage_from_string
 
-from portal.core.throttle import LoginThrottle
+from portal.core.throttle import LoginThrottle, RefusalHold
 from tests.support.apps import TEST_REDIS_URL
 
 pytestmark = pytest.mark.services
@@ -95,3 +95,41 @@ def test_twenty_attempts_at_once_get_at_most_five_checks(throttle) -> None:
 def test_the_storage_never_holds_the_address(throttle) -> None:
     throttle.attempt("secret.person@example.com")
     assert all("secret.person" not in key for key in throttle._keys("secret.person@example.com"))
+
+
+def test_a_refusal_is_held_no_longer_than_its_retry_after() -> None:
+    waits: list[float] = []
+    hold = RefusalHold(seconds=1.0, slots=2, wait=waits.append)
+    assert hold.hold(at_most=30) is True
+    assert hold.hold(at_most=0.25) is True
+    assert waits == [1.0, 0.25]
+
+
+def test_refusals_past_the_slots_are_answered_at_once_and_a_slot_frees_after_its_hold() -> None:
+    holding, release = threading.Event(), threading.Event()
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        holding.set()
+        release.wait(timeout=30)
+
+    hold = RefusalHold(seconds=1.0, slots=1, wait=wait)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(hold.hold, 30)
+        assert holding.wait(timeout=30)
+        # The one slot is taken: the next refusal is not held, and nothing waits for it.
+        assert hold.hold(at_most=30) is False
+        assert waits == [1.0]
+        release.set()
+        assert first.result(timeout=30) is True
+    assert hold.hold(at_most=30) is True
+    assert len(waits) == 2
+
+
+@pytest.mark.parametrize(("seconds", "slots"), [(0.0, 4), (1.0, 0)])
+def test_a_hold_of_no_seconds_or_no_slots_holds_nothing(seconds: float, slots: int) -> None:
+    waits: list[float] = []
+    hold = RefusalHold(seconds=seconds, slots=slots, wait=waits.append)
+    assert hold.hold(at_most=30) is False
+    assert waits == []

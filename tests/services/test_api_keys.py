@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from flask import current_app
+from prometheus_client import REGISTRY
 from sqlalchemy import event, func, select
 
 from portal.core import api_key_tokens as tokens
@@ -42,9 +44,14 @@ def every_stored_value() -> str:
     return "\n".join(values)
 
 
-def worker() -> ApiKeyAuthenticator:
+def worker(**config) -> ApiKeyAuthenticator:
     """Return a fresh authenticator, as another worker process would build it."""
-    return build(current_app.config).api_key_authenticator
+    return build({**current_app.config, **config}).api_key_authenticator
+
+
+def throttled_count(held: str) -> float:
+    """Return how many throttled refusals this process held ("yes") or sent at once ("no")."""
+    return REGISTRY.get_sample_value("portal_api_key_throttled_total", {"held": held}) or 0
 
 
 @pytest.mark.services
@@ -261,6 +268,25 @@ def test_a_noisy_client_is_refused_before_any_work() -> None:
     with pytest.raises(ApiKeyThrottled):
         authenticator.authenticate(keys[0].plaintext, "10.9.9.9")
     assert authenticator.verifications == before  # refused before the database or a hash
+
+
+def test_throttled_refusals_are_held_before_they_are_sent_and_counted() -> None:
+    new = factories.make_api_key()
+    authenticator = worker(API_KEY_THROTTLED_HOLD=0.2, API_KEY_THROTTLED_HOLD_SLOTS=2)
+    held, sent_at_once = throttled_count("yes"), throttled_count("no")
+    for n in range(10):  # refused 401, each at once: failures under the limit are not held
+        with pytest.raises(ApiKeyRejected):
+            authenticator.authenticate(wrong_secret_of(new.plaintext, n), f"10.0.0.{n}")
+    assert throttled_count("yes") == held
+    started = time.monotonic()
+    with pytest.raises(ApiKeyThrottled):
+        authenticator.authenticate(wrong_secret_of(new.plaintext, 11), "10.0.0.11")
+    assert time.monotonic() - started >= 0.2
+    assert throttled_count("yes") == held + 1
+    assert throttled_count("no") == sent_at_once
+    # The owner's key is never throttled, so never held.
+    assert authenticator.authenticate(new.plaintext, "10.0.0.12").id == new.api_key.id
+    assert throttled_count("yes") == held + 1
 
 
 def test_a_failure_is_remembered_so_a_repeat_costs_nothing() -> None:
