@@ -48,17 +48,26 @@ def _default_connection(integration: Integration, public_id: str) -> Connection:
         ) from None
 
 
+def _public_id(connection: Connection | None) -> str | None:
+    """Return a default connection as the audit trail records it: its public id, or None."""
+    return connection.public_id if connection else None
+
+
 def _flow_values(flow: Flow) -> dict[str, Any]:
+    """Return a flow's fields as the audit trail records them."""
     return {
         "name": flow.name,
         "transaction_types": flow.transaction_types,
-        "default_connection": flow.default_connection.public_id
-        if flow.default_connection_id
-        else None,
+        "default_connection": _public_id(flow.default_connection),
         "re_route_recurring": flow.re_route_recurring,
         "retries": flow.retries,
         "expiry_hours": flow.expiry_hours,
     }
+
+
+#: What create and update take from the input unchanged; the default connection is resolved
+#: within the integration and the transaction types become a list.
+_COPIED_FIELDS = ("name", "re_route_recurring", "retries", "expiry_hours")
 
 
 def _flow_name_taken(name: str) -> Conflict:
@@ -70,12 +79,9 @@ def create_flow(actor: Actor, integration: Integration, data: FlowInput) -> Flow
     connection = _default_connection(integration, data.default_connection_id)
     flow = Flow(
         integration_id=integration.id,
-        name=data.name,
         transaction_types=list(data.transaction_types),
         default_connection_id=connection.id,
-        re_route_recurring=data.re_route_recurring,
-        retries=data.retries,
-        expiry_hours=data.expiry_hours,
+        **{name: getattr(data, name) for name in _COPIED_FIELDS},
     )
     # The relationship is read by the audit snapshot before the row is flushed.
     flow.default_connection = connection
@@ -99,7 +105,7 @@ def update_flow(actor: Actor, flow: Flow, data: FlowInput) -> Flow:
         else None
     )
     before = _flow_values(flow)
-    for name in ("name", "re_route_recurring", "retries", "expiry_hours"):
+    for name in _COPIED_FIELDS:
         if name in sent:
             setattr(flow, name, getattr(data, name))
     if "transaction_types" in sent:
@@ -139,9 +145,7 @@ class MetaRouting:
         """Return the block as the audit trail records it."""
         return {
             "kind": self.kind.value,
-            "default_connection": self.default_connection.public_id
-            if self.default_connection
-            else None,
+            "default_connection": _public_id(self.default_connection),
             "re_route_recurring": self.re_route_recurring,
             "default_action_disable": self.default_action_disable,
             "retries": self.retries,
