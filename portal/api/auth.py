@@ -13,7 +13,8 @@ from limits import RateLimitItem, parse
 
 from portal.api.errors import (
     INVALID_REQUEST,
-    error_response,
+    ApiError,
+    api_error_response,
     is_api_request,
     rate_limited,
     unauthorized,
@@ -91,11 +92,13 @@ def api_key_required(view: F) -> F:
         except ApiKeyRejected:
             return unauthorized()
         except ApiKeyThrottled as error:
-            return error_response(
-                429,
-                INVALID_REQUEST,
-                "Too many failed attempts with this key or from this address. Try again later.",
-                headers={"Retry-After": str(error.retry_after)},
+            return api_error_response(
+                ApiError(
+                    429,
+                    INVALID_REQUEST,
+                    "Too many failed attempts with this key or from this address. Try again later.",
+                    headers={"Retry-After": str(error.retry_after)},
+                )
             )
         refused = _over_limit(g.api_key.id)
         if refused is not None:

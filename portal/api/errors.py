@@ -87,33 +87,23 @@ def envelope(code: int, message: str, problems: Iterable[Problem] = (), **extra)
     }
 
 
-def error_response(
-    status: int,
-    code: int,
-    message: str,
-    problems: Iterable[Problem] = (),
-    headers: Mapping[str, str] | None = None,
-    **extra,
-) -> Response:
-    """Return an error answer: the envelope as JSON, never cached, with the request's id."""
+def api_error_response(error: ApiError, **extra) -> Response:
+    """Answer a refused request: the envelope as JSON, never cached, with the request's id."""
     if has_request_context() and g.get("request_id"):
         extra.setdefault("requestId", g.request_id)
-    body = json.dumps(envelope(code, message, problems, **extra), separators=(",", ":"))
-    response = Response(body, status=status, mimetype="application/json")
-    response.headers.update(headers or {})
+    body = json.dumps(
+        envelope(error.code, error.message, error.problems, **extra), separators=(",", ":")
+    )
+    response = Response(body, status=error.status, mimetype="application/json")
+    response.headers.update(error.headers)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def api_error_response(error: ApiError) -> Response:
-    """Answer a refused request."""
-    return error_response(error.status, error.code, error.message, error.problems, error.headers)
 
 
 def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """Answer an HTTP error (unknown route, wrong method, outage) with the envelope."""
     code = CODE_BY_STATUS.get(status, INVALID_REQUEST)
-    return error_response(status, code, message, headers=headers)
+    return api_error_response(ApiError(status, code, message, headers=headers))
 
 
 # One body for every refused key, built once, so the reasons cannot be told apart.

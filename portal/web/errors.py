@@ -24,7 +24,6 @@ from portal.api.errors import (
     INTERNAL,
     ApiError,
     api_error_response,
-    error_response,
     is_api_request,
     json_error,
 )
@@ -147,7 +146,7 @@ def handle_unexpected(error: Exception):
     forget_the_transaction()
     if is_api_request():
         message = f"Internal error. Quote request id {request_id} to support."
-        return error_response(500, INTERNAL, message, requestId=request_id)
+        return api_error_response(ApiError(500, INTERNAL, message), requestId=request_id)
     return error_page(
         500,
         f"The error was recorded (request id {request_id}). Try again, or contact support "
