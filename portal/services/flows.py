@@ -71,6 +71,7 @@ _COPIED_FIELDS = ("name", "re_route_recurring", "retries", "expiry_hours")
 
 
 def _flow_name_taken(name: str) -> Conflict:
+    """Return the conflict raised when the integration already has a flow of that name."""
     return Conflict(f"This integration already has a flow named “{name}”.", field="name")
 
 
