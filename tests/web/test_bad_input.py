@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
+from portal.flexcharge.views import FILTER_FIELDS
 from portal.models import Delivery
 from portal.schemas.transactions import TransactionInput
 from portal.services import transactions
@@ -91,6 +92,7 @@ FIELDS = [
     "config",
     "adapter",
 ]
+# The lists' parameters, and every filter of the FlexCharge report (a new one is probed too).
 QUERY = [
     "q",
     "after",
@@ -98,17 +100,10 @@ QUERY = [
     "actor",
     "action",
     "object_type",
-    "since",
-    "until",
     "next",
     "sort",
     "limit",
-    "merchant",
-    "site",
-    "descriptor",
-    "profile",
-    "environment",
-    "status",
+    *FILTER_FIELDS,
 ]
 
 

@@ -18,6 +18,9 @@ from tests.support.apps import overrides
 
 pytestmark = pytest.mark.services
 
+#: A row for an older schema: its INSERT, with bound values when it has any.
+Row = str | tuple[str, dict]
+
 
 def test_there_is_exactly_one_head(app: Flask) -> None:
     with app.app_context():
@@ -40,15 +43,35 @@ def test_every_table_comes_from_a_migration(app: Flask) -> None:
     assert "alembic_version" in existing
 
 
+def company_and_customer(customer_id: int, name: str) -> tuple[Row, Row]:
+    """Return the rows of a company and of one customer of it, as SQL for an older schema."""
+    return (
+        "INSERT INTO companies (id, name, name_key, created_at, updated_at)"
+        " VALUES (1, 'C', 'c', '2026-01-01', '2026-01-01')",
+        (
+            "INSERT INTO customers (id, public_id, name, name_key, company_id, created_at,"
+            " updated_at) VALUES (:id, 'ME-1', :name, :name_key, 1, '2026-01-01', '2026-01-01')",
+            {"id": customer_id, "name": name, "name_key": name.lower()},
+        ),
+    )
+
+
+def upgrade_with_rows(revision: str, rows: tuple[Row, ...]) -> None:
+    """Migrate to `revision`, insert the rows as that schema has them, then migrate to the head."""
+    upgrade(revision=revision)
+    with db.engine.begin() as connection:
+        for row in rows:
+            statement, values = (row, {}) if isinstance(row, str) else row
+            connection.execute(text(statement), values)
+    upgrade()
+
+
 def test_0006_encrypts_connector_api_keys_and_downgrade_decrypts_them(tmp_path) -> None:
     """Upgrade 0005 -> 0006 encrypts plaintext connector API keys; downgrade decrypts them."""
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     app = create_app(overrides(url))
     rows = (
-        "INSERT INTO companies (id, name, name_key, created_at, updated_at)"
-        " VALUES (1, 'C', 'c', '2026-01-01', '2026-01-01')",
-        "INSERT INTO customers (id, public_id, name, name_key, company_id, created_at, updated_at)"
-        " VALUES (1, 'ME-1', 'c', 'c', 1, '2026-01-01', '2026-01-01')",
+        *company_and_customer(1, "c"),
         "INSERT INTO integrations (id, customer_id, name, name_key, network, network_key, type,"
         " created_at, updated_at) VALUES (1, 1, 'i', 'i', 'n', 'n', 'design',"
         " '2026-01-01', '2026-01-01')",
@@ -64,11 +87,7 @@ def test_0006_encrypts_connector_api_keys_and_downgrade_decrypts_them(tmp_path) 
         " VALUES (1, 1, 'f', 'f', '[]', 1, 0, 0, 0, '2026-01-01', '2026-01-01')",
     )
     with app.app_context():
-        upgrade(revision="0005")
-        with db.engine.begin() as connection:
-            for row in rows:
-                connection.execute(text(row))
-        upgrade()
+        upgrade_with_rows("0005", rows)
         with db.engine.connect() as connection:
             token = connection.execute(text("SELECT api_key_encrypted FROM connections")).scalar()
             assert "sim-connector-a" not in token
@@ -88,20 +107,11 @@ def test_0008_indexes_the_customers_already_there_and_downgrades_cleanly(tmp_pat
     """Upgrade 0007 -> 0008 back-fills the FTS5 table; downgrade removes it and its triggers."""
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     app = create_app(overrides(url))
-    rows = (
-        "INSERT INTO companies (id, name, name_key, created_at, updated_at)"
-        " VALUES (1, 'C', 'c', '2026-01-01', '2026-01-01')",
-        "INSERT INTO customers (id, public_id, name, name_key, company_id, created_at, updated_at)"
-        " VALUES (7, 'ME-1', 'Zephyr Trading', 'zephyr trading', 1, '2026-01-01', '2026-01-01')",
-    )
+    rows = company_and_customer(7, "Zephyr Trading")
     fts = "SELECT rowid FROM customers_search WHERE customers_search MATCH '\"phyr\"'"
     search_objects = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'customers_search%'"
     with app.app_context():
-        upgrade(revision="0007")
-        with db.engine.begin() as connection:
-            for row in rows:
-                connection.execute(text(row))
-        upgrade()
+        upgrade_with_rows("0007", rows)
         with db.engine.connect() as connection:
             assert connection.execute(text(fts)).scalars().all() == [7]
         downgrade(revision="0007")
